@@ -1,0 +1,274 @@
+"""Config flow for ASMR Scenes: one config entry per room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+from homeassistant.util import slugify
+
+from .const import (
+    AUDIO_FORMATS,
+    CONF_AUDIO_FORMAT,
+    CONF_AVOID,
+    CONF_BRIGHTNESS,
+    CONF_COLOR_TEMP_KELVIN,
+    CONF_DIM_SECONDS,
+    CONF_END_ACTION,
+    CONF_FADE_OUT_SECONDS,
+    CONF_LIGHTS,
+    CONF_MINUTES,
+    CONF_MQTT_TOPIC,
+    CONF_SCENE,
+    CONF_SPEAKERS,
+    CONF_VOLUME,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+    KELVIN_MAX,
+    KELVIN_MIN,
+    MINUTES_MAX,
+    MINUTES_MIN,
+    RAMP_SECONDS_MAX,
+    EndAction,
+)
+from .engine import SCENES, TRIGGERS, EngineError, resolve_scene
+
+
+def _targets_schema(lights: list[str], speakers: list[str]) -> dict[vol.Marker, Any]:
+    """Return the schema fields that choose a room's lights and speakers."""
+    return {
+        vol.Optional(CONF_LIGHTS, default=lights): EntitySelector(
+            EntitySelectorConfig(domain="light", multiple=True)
+        ),
+        vol.Optional(CONF_SPEAKERS, default=speakers): EntitySelector(
+            EntitySelectorConfig(domain="media_player", multiple=True)
+        ),
+    }
+
+
+def _validate_targets(
+    hass: HomeAssistant, user_input: dict[str, Any]
+) -> dict[str, str]:
+    """Return form errors for the chosen lights and speakers."""
+    if not user_input.get(CONF_LIGHTS) and not user_input.get(CONF_SPEAKERS):
+        return {"base": "no_targets"}
+    registry = er.async_get(hass)
+    errors: dict[str, str] = {}
+    for key in (CONF_LIGHTS, CONF_SPEAKERS):
+        for entity_id in user_input.get(key, []):
+            if (
+                hass.states.get(entity_id) is None
+                and entity_id not in registry.entities
+            ):
+                errors[key] = "entity_not_found"
+    return errors
+
+
+class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Create a room: its name, lights and speakers."""
+
+    VERSION = 1
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the room's name, lights and speakers."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            await self.async_set_unique_id(slugify(name))
+            self._abort_if_unique_id_configured()
+            errors = _validate_targets(self.hass, user_input)
+            if not errors:
+                return self.async_create_entry(
+                    title=name,
+                    data={
+                        CONF_NAME: name,
+                        CONF_LIGHTS: user_input.get(CONF_LIGHTS, []),
+                        CONF_SPEAKERS: user_input.get(CONF_SPEAKERS, []),
+                    },
+                    options=dict(DEFAULT_OPTIONS),
+                )
+        user_input = user_input or {}
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_NAME, default=user_input.get(CONF_NAME, vol.UNDEFINED)
+                ): TextSelector(),
+                **_targets_schema(
+                    user_input.get(CONF_LIGHTS, []), user_input.get(CONF_SPEAKERS, [])
+                ),
+            }
+        )
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the room's lights and speakers."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _validate_targets(self.hass, user_input)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_LIGHTS: user_input.get(CONF_LIGHTS, []),
+                        CONF_SPEAKERS: user_input.get(CONF_SPEAKERS, []),
+                    },
+                )
+        current = user_input or entry.data
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(
+                _targets_schema(current[CONF_LIGHTS], current[CONF_SPEAKERS])
+            ),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> AsmrOptionsFlow:
+        """Return the options flow that holds the room's session defaults."""
+        return AsmrOptionsFlow()
+
+
+def _number(low: int, high: int, unit: str, step: int = 1) -> NumberSelector:
+    """Return a number box selector."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low,
+            max=high,
+            step=step,
+            unit_of_measurement=unit,
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _options_schema(options: dict[str, Any]) -> vol.Schema:
+    """Return the options form, filled with the current options."""
+    current = {**DEFAULT_OPTIONS, **options}
+
+    def opt(key: str) -> vol.Optional:
+        return vol.Optional(key, default=current[key])
+
+    return vol.Schema(
+        {
+            opt(CONF_SCENE): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value=scene.id, label=scene.name)
+                        for scene in SCENES.values()
+                    ],
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            opt(CONF_MINUTES): _number(MINUTES_MIN, MINUTES_MAX, "min"),
+            opt(CONF_BRIGHTNESS): _number(1, 100, "%"),
+            opt(CONF_COLOR_TEMP_KELVIN): _number(KELVIN_MIN, KELVIN_MAX, "K", 50),
+            opt(CONF_DIM_SECONDS): _number(0, RAMP_SECONDS_MAX, "s"),
+            opt(CONF_FADE_OUT_SECONDS): _number(0, RAMP_SECONDS_MAX, "s"),
+            opt(CONF_VOLUME): _number(1, 100, "%"),
+            opt(CONF_END_ACTION): SelectSelector(
+                SelectSelectorConfig(
+                    options=[action.value for action in EndAction],
+                    translation_key=CONF_END_ACTION,
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+            opt(CONF_AUDIO_FORMAT): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(AUDIO_FORMATS),
+                    translation_key=CONF_AUDIO_FORMAT,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            opt(CONF_AVOID): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(TRIGGERS),
+                    translation_key="trigger",
+                    multiple=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            opt(CONF_MQTT_TOPIC): TextSelector(),
+        }
+    )
+
+
+def _validate_options(options: dict[str, Any]) -> dict[str, str]:
+    """Return form errors for the options."""
+    errors: dict[str, str] = {}
+    try:
+        resolve_scene(options[CONF_SCENE], avoid=options[CONF_AVOID])
+    except EngineError:
+        errors[CONF_AVOID] = "scene_empty"
+    topic = options[CONF_MQTT_TOPIC]
+    if topic and (
+        topic != topic.strip()
+        or any(char in topic for char in "#+\0")
+        or topic.endswith("/")
+    ):
+        errors[CONF_MQTT_TOPIC] = "invalid_topic"
+    return errors
+
+
+class AsmrOptionsFlow(OptionsFlow):
+    """Edit a room's session defaults."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and store the room's defaults."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            options = {
+                **user_input,
+                **{
+                    key: int(user_input[key])
+                    for key in (
+                        CONF_MINUTES,
+                        CONF_BRIGHTNESS,
+                        CONF_COLOR_TEMP_KELVIN,
+                        CONF_DIM_SECONDS,
+                        CONF_FADE_OUT_SECONDS,
+                        CONF_VOLUME,
+                    )
+                },
+                CONF_MQTT_TOPIC: user_input.get(CONF_MQTT_TOPIC, ""),
+            }
+            errors = _validate_options(options)
+            if not errors:
+                return self.async_create_entry(data=options)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                _options_schema(dict(self.config_entry.options)), user_input
+            ),
+            errors=errors,
+        )

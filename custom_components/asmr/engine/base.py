@@ -1,0 +1,93 @@
+"""Shared building blocks of the sound engine: timing, randomness, trigger records.
+
+The engine renders audio in chunks of ``CHUNK_FRAMES`` frames. A trigger renders one
+chunk at a time from ``(seed, index)`` alone: everything that *starts* inside chunk
+``index`` (events, noise frames, gestures) is written into a buffer that begins at the
+chunk's first frame and is ``CHUNK_FRAMES * (1 + TAIL_CHUNKS)`` frames long, so sounds
+may ring on into the following chunks. The mixer adds the tails of earlier chunks, which
+makes any chunk reproducible on its own and lets a render start at any offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import zlib
+
+import numpy as np
+
+SAMPLE_RATE = 48_000
+"""Frames per second of every buffer the engine produces."""
+
+CHUNK_FRAMES = 48_000
+"""Frames per chunk: the unit of deterministic, random-access rendering (one second)."""
+
+TAIL_CHUNKS = 2
+"""How many following chunks a chunk's sounds may ring into."""
+
+BUFFER_FRAMES = CHUNK_FRAMES * (1 + TAIL_CHUNKS)
+"""Length of the buffer a trigger returns for one chunk."""
+
+
+def salt_of(name: str) -> int:
+    """Return a stable 32-bit number for a name (Python's ``hash`` is salted per run)."""
+    return zlib.crc32(name.encode())
+
+
+def chunk_rng(seed: int, salt: str, index: int) -> np.random.Generator:
+    """Return the random generator of one chunk of one sound source.
+
+    Parameters
+    ----------
+    seed
+        The render's seed (any non-negative integer).
+    salt
+        A name that separates independent sources (a trigger id, a layer name).
+    index
+        The chunk index (0 is the chunk that starts at frame 0); negative chunks are
+        silent and never asked for.
+    """
+    return np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, salt_of(salt), index])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where a layer sits around the listener's head, and how it moves.
+
+    ``azimuth`` is in degrees: -90 is the left ear, 0 straight ahead, +90 the right ear.
+    A close trigger wanders ``sweep`` degrees either side of ``azimuth`` over about
+    ``period_s`` seconds (0 = still). Beds ignore placement and stay wide.
+    """
+
+    azimuth: float = 0.0
+    sweep: float = 0.0
+    period_s: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkRequest:
+    """What a trigger needs to render one chunk."""
+
+    seed: int
+    index: int
+    placement: Placement = field(default_factory=Placement)
+
+    @property
+    def start_s(self) -> float:
+        """Return the time of the chunk's first frame, in seconds from the render start."""
+        return self.index * CHUNK_FRAMES / SAMPLE_RATE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trigger:
+    """A procedural sound source.
+
+    ``render_chunk`` returns a ``(BUFFER_FRAMES, 2)`` float32 array: the chunk and its
+    tail. Output is deterministic for a request and roughly at the trigger's working
+    level; the final loudness calibration is applied by the mixer.
+    """
+
+    id: str
+    name: str
+    close: bool
+    render_chunk: Callable[[ChunkRequest], np.ndarray]

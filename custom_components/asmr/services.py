@@ -1,0 +1,136 @@
+"""The asmr.start, asmr.stop and asmr.extend actions."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import (
+    CONF_BRIGHTNESS,
+    CONF_COLOR_TEMP_KELVIN,
+    CONF_DIM_SECONDS,
+    CONF_FADE_OUT_SECONDS,
+    CONF_MINUTES,
+    CONF_SCENE,
+    CONF_UNTIL,
+    CONF_VOLUME,
+    DOMAIN,
+    KELVIN_MAX,
+    KELVIN_MIN,
+    MINUTES_MAX,
+    MINUTES_MIN,
+    RAMP_SECONDS_MAX,
+)
+from .session import AsmrConfigEntry, RoomSession, StartRequest
+
+SERVICE_START: Final = "start"
+SERVICE_STOP: Final = "stop"
+SERVICE_EXTEND: Final = "extend"
+ATTR_FADE: Final = "fade"
+
+MINUTES: Final = vol.All(vol.Coerce(int), vol.Range(min=MINUTES_MIN, max=MINUTES_MAX))
+PERCENT: Final = vol.All(vol.Coerce(int), vol.Range(min=1, max=100))
+RAMP: Final = vol.All(vol.Coerce(int), vol.Range(min=0, max=RAMP_SECONDS_MAX))
+
+START_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(CONF_SCENE): cv.string,
+    vol.Exclusive(CONF_MINUTES, "end"): MINUTES,
+    vol.Exclusive(CONF_UNTIL, "end"): cv.time,
+    vol.Optional(CONF_VOLUME): PERCENT,
+    vol.Optional(CONF_BRIGHTNESS): PERCENT,
+    vol.Optional(CONF_COLOR_TEMP_KELVIN): vol.All(
+        vol.Coerce(int), vol.Range(min=KELVIN_MIN, max=KELVIN_MAX)
+    ),
+    vol.Optional(CONF_DIM_SECONDS): RAMP,
+    vol.Optional(CONF_FADE_OUT_SECONDS): RAMP,
+}
+"""The fields of a start request; MQTT commands and intents use them too."""
+
+ROOM: Final[dict[vol.Marker, Any]] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
+START_SCHEMA: Final = vol.Schema({**ROOM, **START_FIELDS})
+STOP_SCHEMA: Final = vol.Schema(
+    {**ROOM, vol.Optional(ATTR_FADE, default=True): cv.boolean}
+)
+EXTEND_SCHEMA: Final = vol.Schema({**ROOM, vol.Required(CONF_MINUTES): MINUTES})
+
+
+def start_request(data: dict[str, Any]) -> StartRequest:
+    """Return the start request that validated action or command data describe."""
+    return StartRequest(
+        **{key: data[key] for key in StartRequest.__dataclass_fields__ if key in data}
+    )
+
+
+def _room(hass: HomeAssistant, call: ServiceCall) -> RoomSession:
+    """Return the room an action names, or say clearly why it cannot be used."""
+    entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry: AsmrConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_room",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="room_not_loaded",
+            translation_placeholders={"room": entry.title},
+        )
+    return entry.runtime_data
+
+
+async def _async_start(call: ServiceCall) -> ServiceResponse:
+    """Start a session."""
+    room = _room(call.hass, call)
+    ends_at = await room.async_start(
+        start_request(dict(call.data)), context=call.context
+    )
+    return {"ends_at": ends_at.isoformat()}
+
+
+async def _async_stop(call: ServiceCall) -> None:
+    """Stop a session."""
+    await _room(call.hass, call).async_stop(
+        fade=call.data[ATTR_FADE], context=call.context
+    )
+
+
+async def _async_extend(call: ServiceCall) -> ServiceResponse:
+    """Extend a session."""
+    room = _room(call.hass, call)
+    ends_at = await room.async_extend(call.data[CONF_MINUTES], context=call.context)
+    return {"ends_at": ends_at.isoformat()}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_START,
+        _async_start,
+        schema=START_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_STOP, _async_stop, schema=STOP_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXTEND,
+        _async_extend,
+        schema=EXTEND_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,196 @@
+"""Tests for the room config, options and reconfigure flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from custom_components.asmr.const import (
+    CONF_AVOID,
+    CONF_LIGHTS,
+    CONF_MINUTES,
+    CONF_MQTT_TOPIC,
+    CONF_SCENE,
+    CONF_SPEAKERS,
+    CONF_VOLUME,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+)
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+
+from .common import add_room, room_entry
+
+
+@pytest.fixture(autouse=True)
+def targets(hass: HomeAssistant) -> None:
+    """Give the house a light and a speaker to choose."""
+    hass.states.async_set("light.bedroom", "off")
+    hass.states.async_set("media_player.bedroom", "off")
+
+
+async def _user_flow(hass: HomeAssistant, user_input: dict[str, Any]) -> Any:
+    """Start the user flow and submit the form once."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+
+
+async def test_user_creates_room_with_default_options(hass: HomeAssistant) -> None:
+    """A room with a name, a light and a speaker is created with the defaults."""
+    result = await _user_flow(
+        hass,
+        {
+            CONF_NAME: " Bedroom ",
+            CONF_LIGHTS: ["light.bedroom"],
+            CONF_SPEAKERS: ["media_player.bedroom"],
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Bedroom"
+    assert result["data"] == {
+        CONF_NAME: "Bedroom",
+        CONF_LIGHTS: ["light.bedroom"],
+        CONF_SPEAKERS: ["media_player.bedroom"],
+    }
+    assert result["options"] == DEFAULT_OPTIONS
+    assert result["result"].unique_id == "bedroom"
+
+
+async def test_user_room_with_only_speakers(hass: HomeAssistant) -> None:
+    """A room may have speakers and no lights."""
+    result = await _user_flow(
+        hass, {CONF_NAME: "Nursery", CONF_SPEAKERS: ["media_player.bedroom"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_LIGHTS] == []
+
+
+async def test_user_needs_a_light_or_a_speaker(hass: HomeAssistant) -> None:
+    """A room with neither lights nor speakers is refused, then fixed."""
+    result = await _user_flow(
+        hass, {CONF_NAME: "Bedroom", CONF_LIGHTS: [], CONF_SPEAKERS: []}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_targets"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Bedroom", CONF_LIGHTS: ["light.bedroom"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    ("key", "entity_id"),
+    [(CONF_LIGHTS, "light.attic"), (CONF_SPEAKERS, "media_player.attic")],
+)
+async def test_user_refuses_missing_entity(
+    hass: HomeAssistant, key: str, entity_id: str
+) -> None:
+    """An entity that does not exist is named as the field's error."""
+    result = await _user_flow(hass, {CONF_NAME: "Bedroom", key: [entity_id]})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {key: "entity_not_found"}
+
+
+async def test_user_accepts_registered_but_unavailable_entity(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    """A speaker that is registered but has no state yet (still starting) is fine."""
+    entry = entity_registry.async_get_or_create("media_player", "cast", "kitchen-1")
+    result = await _user_flow(
+        hass, {CONF_NAME: "Kitchen", CONF_SPEAKERS: [entry.entity_id]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_user_same_name_aborts(hass: HomeAssistant) -> None:
+    """A second room with the same name (any case) is already configured."""
+    room_entry("Bedroom").add_to_hass(hass)
+    result = await _user_flow(
+        hass, {CONF_NAME: "bedroom", CONF_LIGHTS: ["light.bedroom"]}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_options_flow_stores_defaults(hass: HomeAssistant) -> None:
+    """The options flow shows the defaults and stores the user's choices."""
+    entry = await add_room(hass, room_entry())
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+
+    new = {
+        **DEFAULT_OPTIONS,
+        CONF_SCENE: "fireside_pages",
+        CONF_MINUTES: 30.0,
+        CONF_VOLUME: 20.0,
+        CONF_AVOID: ["tapping"],
+        CONF_MQTT_TOPIC: "asmr/bedroom",
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], new)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_SCENE] == "fireside_pages"
+    assert entry.options[CONF_MINUTES] == 30
+    assert isinstance(entry.options[CONF_MINUTES], int)
+    assert entry.options[CONF_VOLUME] == 20
+    assert entry.options[CONF_AVOID] == ["tapping"]
+    assert entry.options[CONF_MQTT_TOPIC] == "asmr/bedroom"
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        (
+            {CONF_SCENE: "white_noise", CONF_AVOID: ["white_noise"]},
+            {CONF_AVOID: "scene_empty"},
+        ),
+        ({CONF_MQTT_TOPIC: "asmr/#"}, {CONF_MQTT_TOPIC: "invalid_topic"}),
+        ({CONF_MQTT_TOPIC: "asmr/"}, {CONF_MQTT_TOPIC: "invalid_topic"}),
+        ({CONF_MQTT_TOPIC: " asmr"}, {CONF_MQTT_TOPIC: "invalid_topic"}),
+    ],
+)
+async def test_options_flow_errors(
+    hass: HomeAssistant, changes: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Options that cannot work are refused with the field's error."""
+    entry = await add_room(hass, room_entry())
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**DEFAULT_OPTIONS, **changes}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert entry.options == DEFAULT_OPTIONS
+
+
+async def test_reconfigure_changes_targets(hass: HomeAssistant) -> None:
+    """Reconfigure swaps the room's lights and speakers and keeps its name."""
+    entry = await add_room(hass, room_entry(lights=["light.bedroom"]))
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIGHTS: [], CONF_SPEAKERS: []}
+    )
+    assert result["errors"] == {"base": "no_targets"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIGHTS: [], CONF_SPEAKERS: ["media_player.bedroom"]}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {
+        CONF_NAME: "Bedroom",
+        CONF_LIGHTS: [],
+        CONF_SPEAKERS: ["media_player.bedroom"],
+    }

@@ -1,0 +1,345 @@
+"""Tests for the session state machine, its actions, events, restart and stream."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockUser,
+    async_capture_events,
+    async_fire_time_changed,
+    async_mock_service,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.asmr.const import DOMAIN
+from homeassistant.components.light import ATTR_BRIGHTNESS
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import Context, HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .common import BED_LIGHT, COLOUR_LIGHT, add_room, room_entry, setup_lights
+
+SPEAKER = "media_player.bedroom"
+STORE_KEY = "asmr.{entry_id}"
+
+
+@pytest.fixture
+async def played(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> list[ServiceCall]:
+    """Give the room a speaker that records what it is asked to play."""
+    freezer.move_to("2026-11-26 21:00:00+00:00")
+    await setup_lights(hass)
+    await hass.config.async_update(internal_url="http://127.0.0.1:8123")
+    hass.states.async_set(SPEAKER, "idle", {"volume_level": 0.6})
+    async_mock_service(hass, "media_player", "volume_set")
+    async_mock_service(hass, "media_player", "media_stop")
+    return async_mock_service(hass, "media_player", "play_media")
+
+
+async def _start(hass: HomeAssistant, entry_id: str, **data: Any) -> str:
+    """Start a session through the action; return its end."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start",
+        {"config_entry_id": entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+    assert response is not None
+    return str(response["ends_at"])
+
+
+def _phase(hass: HomeAssistant) -> str:
+    """Return the bedroom's phase sensor."""
+    return hass.states.get("sensor.bedroom_phase").state
+
+
+async def test_start_replaces_running_scene(
+    hass: HomeAssistant, played: list[ServiceCall]
+) -> None:
+    """A second scene replaces the first; the lights' saved state is the original one."""
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    ended = async_capture_events(hass, "asmr_session_ended")
+    await _start(hass, entry.entry_id, scene="rain_on_window")
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.bedroom_ocean_at_night"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert [e.data["reason"] for e in ended] == ["replaced"]
+    assert hass.states.get("switch.bedroom_rain_on_the_window").state == STATE_OFF
+    assert hass.states.get("switch.bedroom_ocean_at_night").state == STATE_ON
+    assert len(played) == 2
+
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert [e.data["reason"] for e in ended] == ["replaced", "stopped"]
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+
+
+async def test_stop_fades_then_ends(
+    hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
+) -> None:
+    """Turning the switch off fades out over the fade-out time, with a shorter stream."""
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], fade_out_seconds=60)
+    )
+    ended = async_capture_events(hass, "asmr_session_ended")
+    await _start(hass, entry.entry_id, scene="forest_stream", minutes=30)
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": "switch.bedroom_forest_stream"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert _phase(hass) == "fading"
+    end = dt_util.parse_datetime(hass.states.get("sensor.bedroom_session_end").state)
+    assert end == dt_util.utcnow() + timedelta(seconds=60)
+    assert len(played) == 2  # cast again: the new stream fades out by the new end
+    freezer.tick(timedelta(seconds=60))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert [e.data["reason"] for e in ended] == ["stopped"]
+    assert hass.states.get(BED_LIGHT).state == STATE_OFF
+
+
+async def test_light_changed_by_hand_is_left_alone(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    """A light the user changes during the session is not touched at the end."""
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT, COLOUR_LIGHT], speakers=[], minutes=10)
+    )
+    await _start(hass, entry.entry_id)
+    await hass.services.async_call(
+        "light",
+        "turn_on",
+        {"entity_id": BED_LIGHT, "brightness": 200},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=10))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert hass.states.get(BED_LIGHT).state == STATE_ON
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 200
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+
+
+async def test_unavailable_speaker_does_not_stop_the_lights(
+    hass: HomeAssistant, played: list[ServiceCall], issue_registry: ir.IssueRegistry
+) -> None:
+    """The lights dim without the speaker, and the user is told once."""
+    hass.states.async_set(SPEAKER, STATE_UNAVAILABLE)
+    entry = await add_room(hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER]))
+    await _start(hass, entry.entry_id)
+    assert _phase(hass) == "playing"
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    assert played == []
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"targets_unavailable_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {"room": "Bedroom", "entities": SPEAKER}
+    await _start(hass, entry.entry_id)
+    assert [key for key in issue_registry.issues if key[0] == DOMAIN] == [
+        (DOMAIN, f"targets_unavailable_{entry.entry_id}")
+    ]
+
+
+async def test_start_refused_when_nothing_is_available(
+    hass: HomeAssistant, played: list[ServiceCall]
+) -> None:
+    """With every light and speaker unavailable, start raises and nothing starts."""
+    hass.states.async_set(SPEAKER, STATE_UNAVAILABLE)
+    entry = await add_room(hass, room_entry(lights=["light.gone"], speakers=[SPEAKER]))
+    with pytest.raises(HomeAssistantError) as err:
+        await _start(hass, entry.entry_id)
+    assert err.value.translation_key == "no_targets_available"
+    assert _phase(hass) == "idle"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"minutes": 0}, "value must be at least 1"),
+        ({"minutes": 721}, "value must be at most 720"),
+        ({"minutes": 10, "until": "23:30"}, "two or more values in the same group"),
+        ({"volume": 101}, "value must be at most 100"),
+        ({"brightness": "bright"}, "expected int"),
+        ({"until": "25:00"}, "Invalid time specified"),
+    ],
+)
+async def test_start_schema_refuses_bad_input(
+    hass: HomeAssistant, played: list[ServiceCall], data: dict[str, Any], message: str
+) -> None:
+    """Bad input is refused by the schema with a message saying what is wrong."""
+    entry = await add_room(hass, room_entry(speakers=[SPEAKER]))
+    with pytest.raises(Exception, match=message):
+        await _start(hass, entry.entry_id, **data)
+    assert _phase(hass) == "idle"
+    assert played == []
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"scene": "disco"}, "bad_scene"),
+        ({"config_entry_id": "nope"}, "unknown_room"),
+    ],
+)
+async def test_start_refuses_unknown_scene_or_room(
+    hass: HomeAssistant, played: list[ServiceCall], data: dict[str, Any], key: str
+) -> None:
+    """An unknown scene or room is a translated validation error; nothing starts."""
+    entry = await add_room(hass, room_entry(speakers=[SPEAKER]))
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass, entry.entry_id, **data)
+    assert err.value.translation_key == key
+    assert _phase(hass) == "idle"
+    assert played == []
+
+
+async def test_extend_when_idle_is_refused(
+    hass: HomeAssistant, played: list[ServiceCall]
+) -> None:
+    """Extending a room with no session says so."""
+    entry = await add_room(hass, room_entry())
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "extend",
+            {"config_entry_id": entry.entry_id, "minutes": 5},
+            blocking=True,
+        )
+    assert err.value.translation_key == "not_running"
+
+
+async def test_until_ends_at_next_time_of_day(
+    hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
+) -> None:
+    """``until`` ends the session at the next occurrence of that local time."""
+    await hass.config.async_set_time_zone("Europe/Amsterdam")
+    freezer.move_to("2026-11-26 22:00:00+00:00")  # 23:00 in Amsterdam
+    entry = await add_room(hass, room_entry(lights=[BED_LIGHT]))
+    assert (
+        await _start(hass, entry.entry_id, until="23:30") == "2026-11-26T22:30:00+00:00"
+    )
+    assert (
+        await _start(hass, entry.entry_id, until="22:30") == "2026-11-27T21:30:00+00:00"
+    )
+
+
+async def test_restart_mid_session_resumes(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a reload mid-session the session resumes: lights glow, speaker cast again."""
+    entry = await add_room(hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER]))
+    ends_at = await _start(hass, entry.entry_id, minutes=30)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.services.async_call(
+        "light", "turn_on", {"entity_id": BED_LIGHT, "brightness": 255}, blocking=True
+    )
+    freezer.tick(timedelta(minutes=10))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "playing"
+    assert hass.states.get("sensor.bedroom_session_end").state == ends_at
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    assert len(played) == 2
+    start_frame = int(
+        played[-1].data["media_content_id"].rsplit("-", 1)[1].split(".")[0]
+    )
+    assert start_frame == 10 * 60 * 48000
+
+
+async def test_restart_after_the_end_finishes(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A session whose end passed while Home Assistant was down is ended properly."""
+    entry = await add_room(
+        hass,
+        room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore"),
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    ended = async_capture_events(hass, "asmr_session_ended")
+    freezer.tick(timedelta(hours=2))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert [e.data["reason"] for e in ended] == ["timer"]
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+    assert len(played) == 1
+
+
+async def test_stream_token_head_range_and_404(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """The stream needs its token, answers HEAD and Range, and is gone after the end."""
+    entry = await add_room(
+        hass, room_entry(lights=[], speakers=[SPEAKER], audio_format="wav", minutes=1)
+    )
+    await _start(hass, entry.entry_id, scene="pink_noise")
+    url = played[-1].data["media_content_id"]
+    assert played[-1].data["media_content_type"] == "audio/wav"
+    path = url.removeprefix("http://127.0.0.1:8123")
+    client = await hass_client_no_auth()
+
+    head = await client.head(path)
+    assert head.status == 200
+    size = int(head.headers["Content-Length"])
+    assert size == 44 + 60 * 48000 * 4
+    assert head.headers["Accept-Ranges"] == "bytes"
+
+    full = await client.get(path)
+    body = await full.read()
+    assert len(body) == size
+    assert body[:4] == b"RIFF"
+
+    part = await client.get(path, headers={"Range": "bytes=1000000-1000999"})
+    assert part.status == 206
+    assert part.headers["Content-Range"] == f"bytes 1000000-1000999/{size}"
+    assert await part.read() == body[1000000:1001000]
+
+    token = path.split("/")[4]
+    forged = path.replace(token, "x" * len(token))
+    assert (await client.get(forged)).status == 404
+
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    assert (await client.get(path)).status == 404

@@ -1,0 +1,164 @@
+"""A whole session against real peers: demo lights and a real MPD speaker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.asmr.const import DOMAIN
+from homeassistant.components.light import ATTR_BRIGHTNESS, ATTR_COLOR_TEMP_KELVIN
+from homeassistant.components.media_player import (
+    ATTR_MEDIA_CONTENT_ID,
+    ATTR_MEDIA_VOLUME_LEVEL,
+    MediaPlayerState,
+)
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from .common import (
+    BED_LIGHT,
+    COLOUR_LIGHT,
+    add_room,
+    mpd_pause_song,
+    mpd_status,
+    room_entry,
+    setup_http,
+    setup_lights,
+    setup_mpd,
+    wait_for,
+)
+
+
+@pytest.mark.timeout(240)
+async def test_session_dims_plays_extends_and_ends(
+    hass: HomeAssistant,
+    mpd_server: int,
+    free_port: int,
+) -> None:
+    """Wind down: lights dim, MPD plays the stream, extend moves the end, all ends well."""
+    await setup_http(hass, free_port)
+    await setup_lights(hass)
+    await hass.async_add_executor_job(mpd_pause_song, mpd_server, 55)
+    speaker = await setup_mpd(hass, mpd_server)
+    await wait_for(
+        hass,
+        lambda: hass.states.get(speaker).state == MediaPlayerState.PAUSED,
+        refresh=speaker,
+        what="speaker paused",
+    )
+    assert hass.states.get(speaker).attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.55
+    entry = await add_room(
+        hass,
+        room_entry(
+            lights=[BED_LIGHT, COLOUR_LIGHT],
+            speakers=[speaker],
+            minutes=1,
+            fade_out_seconds=20,
+            audio_format="wav",
+            end_action="off",
+        ),
+    )
+    started = async_capture_events(hass, "asmr_session_started")
+    ended = async_capture_events(hass, "asmr_session_ended")
+
+    before = dt_util.utcnow()
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start",
+        {"config_entry_id": entry.entry_id, "scene": "rain_on_window", "volume": 30},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+    assert response is not None
+    ends_at = dt_util.parse_datetime(str(response["ends_at"]))
+    assert ends_at is not None
+    minute = timedelta(minutes=1)
+    assert (
+        before.replace(microsecond=0) + minute <= ends_at <= dt_util.utcnow() + minute
+    )
+    assert [event.data["scene"] for event in started] == ["rain_on_window"]
+
+    # The lights glow at 15 % and 2200 K; the colour-only lamp gets brightness only.
+    bed = hass.states.get(BED_LIGHT)
+    assert bed.state == STATE_ON
+    assert bed.attributes[ATTR_BRIGHTNESS] == round(255 * 15 / 100)
+    assert bed.attributes[ATTR_COLOR_TEMP_KELVIN] == 2200
+    lamp = hass.states.get(COLOUR_LIGHT)
+    assert lamp.state == STATE_ON
+    assert lamp.attributes[ATTR_BRIGHTNESS] == round(255 * 15 / 100)
+
+    # MPD fetched the stream from Home Assistant and plays it at the session volume.
+    def playing_ours() -> bool:
+        state = hass.states.get(speaker)
+        return state.state == MediaPlayerState.PLAYING and "/api/asmr/stream/" in str(
+            state.attributes.get(ATTR_MEDIA_CONTENT_ID)
+        )
+
+    await wait_for(hass, playing_ours, refresh=speaker, what="mpd playing")
+    assert hass.states.get(speaker).attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.3
+    phase = hass.states.get("sensor.bedroom_phase")
+    assert phase.state == "playing"
+    assert (
+        dt_util.parse_datetime(hass.states.get("sensor.bedroom_session_end").state)
+        == ends_at
+    )
+    assert hass.states.get("switch.bedroom_rain_on_the_window").state == STATE_ON
+
+    # Extend moves the end, and MPD gets the longer stream.
+    url_before = hass.states.get(speaker).attributes[ATTR_MEDIA_CONTENT_ID]
+    response = await hass.services.async_call(
+        DOMAIN,
+        "extend",
+        {"config_entry_id": entry.entry_id, "minutes": 1},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    new_end = dt_util.parse_datetime(str(response["ends_at"]))
+    assert new_end == ends_at + timedelta(minutes=1)
+    await wait_for(
+        hass,
+        lambda: playing_ours()
+        and hass.states.get(speaker).attributes[ATTR_MEDIA_CONTENT_ID] != url_before,
+        refresh=speaker,
+        what="recast after extend",
+    )
+    assert (
+        dt_util.parse_datetime(hass.states.get("sensor.bedroom_session_end").state)
+        == new_end
+    )
+
+    # In real time (MPD plays in real time): the fade-out begins 20 s before the end.
+    await wait_for(
+        hass,
+        lambda: hass.states.get("sensor.bedroom_phase").state == "fading",
+        timeout=150,
+        what="fading",
+    )
+    assert dt_util.utcnow() >= new_end - timedelta(seconds=20)
+
+    # At the end: MPD stops, its volume is back, the lights are off.
+    await wait_for(
+        hass,
+        lambda: hass.states.get("sensor.bedroom_phase").state == "idle",
+        timeout=30,
+        what="idle",
+    )
+    assert dt_util.utcnow() >= new_end
+    assert hass.states.get(BED_LIGHT).state == STATE_OFF
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+    await wait_for(
+        hass,
+        lambda: hass.states.get(speaker).state == STATE_OFF,
+        refresh=speaker,
+        what="mpd stopped",
+    )
+    status = await hass.async_add_executor_job(mpd_status, mpd_server)
+    assert status["state"] == "stop"
+    assert status["volume"] == "55"
+    assert [event.data["reason"] for event in ended] == ["timer"]
+    assert hass.states.get("switch.bedroom_rain_on_the_window").state == STATE_OFF
