@@ -13,6 +13,9 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     async_mock_service,
 )
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.asmr.const import DOMAIN
@@ -21,6 +24,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 from .common import BED_LIGHT, COLOUR_LIGHT, add_room, room_entry, setup_lights
@@ -343,3 +347,34 @@ async def test_stream_token_head_range_and_404(
         blocking=True,
     )
     assert (await client.get(path)).status == 404
+
+
+async def test_deleting_a_room_ends_its_session(
+    hass: HomeAssistant, played: list[ServiceCall]
+) -> None:
+    """Deleting a room mid-session stops its sound and puts its lights per end action."""
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    ended = async_capture_events(hass, "asmr_session_ended")
+    await _start(hass, entry.entry_id)
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert [e.data["reason"] for e in ended] == ["stopped"]
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+
+
+async def test_diagnostics_redact_the_stream_token(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Diagnostics show the room's session without its stream token."""
+    entry = await add_room(hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER]))
+    await _start(hass, entry.entry_id, scene="ocean_night")
+    assert await async_setup_component(hass, "diagnostics", {})
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["phase"] == "playing"
+    assert diagnostics["plan"]["scene"] == "ocean_night"
+    assert diagnostics["plan"]["token"] == "**REDACTED**"

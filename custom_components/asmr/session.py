@@ -55,6 +55,7 @@ from .const import (
     CONF_FADE_OUT_SECONDS,
     CONF_LIGHTS,
     CONF_MINUTES,
+    CONF_MQTT_TOPIC,
     CONF_SCENE,
     CONF_SPEAKERS,
     CONF_VOLUME,
@@ -228,6 +229,8 @@ class RoomSession:
         self.hass = hass
         self.entry = entry
         self.phase = Phase.IDLE
+        self.mqtt_topic: str = entry.options.get(CONF_MQTT_TOPIC, "")
+        """The MQTT base topic the room was set up with."""
         self._plan: Plan | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
@@ -305,6 +308,19 @@ class RoomSession:
             await self.async_restored(plan)
 
         self.entry.async_on_unload(async_at_started(self.hass, resume))
+
+    async def async_remove(self) -> None:
+        """End a stored session properly when its room is deleted."""
+        data = await self._store.async_load()
+        if data:
+            try:
+                self._plan = Plan.from_dict(data)
+            except (KeyError, TypeError, ValueError):
+                self._plan = None
+        if self._plan is not None:
+            self.phase = Phase.PLAYING
+            await self._async_end(EndReason.STOPPED)
+        await self._store.async_remove()
 
     async def async_shutdown(self) -> None:
         """Detach from Home Assistant; a running session stays stored and resumes."""
