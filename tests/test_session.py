@@ -378,3 +378,28 @@ async def test_diagnostics_redact_the_stream_token(
     assert diagnostics["phase"] == "playing"
     assert diagnostics["plan"]["scene"] == "ocean_night"
     assert diagnostics["plan"]["token"] == "**REDACTED**"
+
+
+async def test_dropped_speaker_is_cast_again_then_left_alone(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A speaker that drops the stream gets it again from now, three times, then a notice."""
+    entry = await add_room(hass, room_entry(lights=[], speakers=[SPEAKER], minutes=60))
+    await _start(hass, entry.entry_id)
+    for attempt in range(1, 5):
+        url = played[-1].data["media_content_id"]
+        hass.states.async_set(SPEAKER, "playing", {"media_content_id": url})
+        await hass.async_block_till_done()
+        freezer.tick(timedelta(minutes=5))
+        hass.states.async_set(SPEAKER, "idle", {"media_content_id": url})
+        await hass.async_block_till_done()
+        if attempt <= 3:
+            assert len(played) == 1 + attempt
+            start_frame = int(played[-1].data["media_content_id"].rsplit("-")[-1][:-4])
+            assert start_frame == attempt * 5 * 60 * 48000
+    assert len(played) == 4
+    assert issue_registry.async_get_issue(DOMAIN, f"speaker_dropped_{entry.entry_id}")
+    assert _phase(hass) == "playing"

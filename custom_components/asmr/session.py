@@ -824,7 +824,7 @@ class RoomSession:
             return
         near_end = dt_util.utcnow() >= plan.ends_at - timedelta(seconds=SETTLE_SECONDS)
         if ours_before and old.state == STATE_PLAYING and not near_end:
-            self.entry.async_create_background_task(
+            self.entry.async_create_task(
                 self.hass,
                 self._async_speaker_dropped(entity_id),
                 f"{DOMAIN} recast {entity_id}",
