@@ -7,8 +7,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
-from .intent import async_setup_intents
+from .const import CONF_MQTT_TOPIC, DOMAIN
+from .mqtt_bridge import async_setup_mqtt_bridge
 from .services import async_setup_services
 from .session import AsmrConfigEntry, RoomSession
 from .stream import AsmrStreamView
@@ -20,7 +20,6 @@ PLATFORMS = [Platform.BUTTON, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the ASMR Scenes actions and the audio stream."""
     async_setup_services(hass)
-    async_setup_intents(hass)
     hass.http.register_view(AsmrStreamView())
     return True
 
@@ -39,7 +38,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool
     entry.runtime_data = room
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await room.async_setup()
+    if room.mqtt_topic:
+        entry.async_on_unload(await async_setup_mqtt_bridge(hass, entry))
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
+    """Reload a room whose MQTT topic changed; other options apply to the next session."""
+    if entry.options.get(CONF_MQTT_TOPIC, "") != entry.runtime_data.mqtt_topic:
+        await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
+    """End a session that was running in a deleted room: speakers stop, lights follow."""
+    await RoomSession(hass, entry).async_remove()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool:

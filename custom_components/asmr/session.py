@@ -65,7 +65,7 @@ from .const import (
     MINUTES_MIN,
     EndAction,
 )
-from .engine import SAMPLE_RATE, EngineError, available_formats, resolve_scene
+from .engine import SAMPLE_RATE, EngineError, available_formats, render, resolve_scene
 from .stream import STREAM_PATH, Cast
 
 _LOGGER = logging.getLogger(__name__)
@@ -210,6 +210,15 @@ class Plan:
         )
 
 
+def warm_up(scene_id: str, avoid: tuple[str, ...]) -> None:
+    """Render a scene's first second once, so its sound banks exist before a start."""
+    try:
+        scene = resolve_scene(scene_id, avoid)
+    except EngineError:
+        return
+    next(iter(render(scene, seed=0, stop=SAMPLE_RATE)))
+
+
 def next_time_of_day(moment: datetime, until: time) -> datetime:
     """Return the next moment (UTC) after ``moment`` when the local clock shows ``until``."""
     local = dt_util.as_local(moment)
@@ -293,7 +302,10 @@ class RoomSession:
     # -- life cycle ----------------------------------------------------------------
 
     async def async_setup(self) -> None:
-        """Pick up a session that was running when Home Assistant stopped."""
+        """Warm up the default scene and pick up a session that was running at stop."""
+        self.entry.async_create_background_task(
+            self.hass, self._async_warm_up(), f"{DOMAIN} warm up {self.name}"
+        )
         data = await self._store.async_load()
         if not data:
             return
@@ -321,6 +333,12 @@ class RoomSession:
             self.phase = Phase.PLAYING
             await self._async_end(EndReason.STOPPED)
         await self._store.async_remove()
+
+    async def _async_warm_up(self) -> None:
+        """Build the default scene's sound banks off the event loop."""
+        await self.hass.loop.run_in_executor(
+            None, warm_up, str(self.option(CONF_SCENE)), tuple(self.option(CONF_AVOID))
+        )
 
     async def async_shutdown(self) -> None:
         """Detach from Home Assistant; a running session stays stored and resumes."""
@@ -376,6 +394,7 @@ class RoomSession:
         self._set_phase(Phase.STARTING)
         self._plan = plan
         self._recasts.clear()
+        self._notify()
         await self._store.async_save(plan.as_dict())
         self._track_targets()
 

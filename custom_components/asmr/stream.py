@@ -119,12 +119,16 @@ class AsmrStreamView(HomeAssistantView):
         """Stream a session's audio."""
         return await self._serve(request, token, name, body=True)
 
+    def find_cast(self, hass: HomeAssistant, token: str, name: str) -> Cast | None:
+        """Return the cast a URL names: a running session's, by its token."""
+        return _find_cast(hass, token, name)
+
     async def _serve(
         self, request: web.Request, token: str, name: str, *, body: bool
     ) -> web.StreamResponse:
         """Answer a request for a cast's audio."""
         hass = request.app[KEY_HASS]
-        cast = _find_cast(hass, token, name)
+        cast = self.find_cast(hass, token, name)
         if cast is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         size = cast.size()
