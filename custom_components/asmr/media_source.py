@@ -1,0 +1,165 @@
+"""Media browser: the scenes, each with a spectrogram picture, playable on any speaker.
+
+A scene resolves to an hour of its audio (MP3, fading out over the last two minutes)
+served by Home Assistant under a signed path, so any media player can fetch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from http import HTTPStatus
+import secrets
+from typing import Final
+
+from aiohttp import web
+
+from homeassistant.components.http.auth import async_sign_path
+from homeassistant.components.media_player.const import MediaClass, MediaType
+from homeassistant.components.media_source import (
+    BrowseMediaSource,
+    MediaSource,
+    MediaSourceItem,
+    PlayMedia,
+    Unresolvable,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+from homeassistant.util.hass_dict import HassKey
+
+from .const import DOMAIN
+from .engine import DEFAULT_FADE_IN_S, FORMATS, SAMPLE_RATE, SCENES, render
+from .engine.picture import spectrogram_png
+from .stream import AsmrStreamView, Cast
+
+SCENE_PATH: Final = "/api/asmr/scene"
+PICTURE_PATH: Final = "/api/asmr/picture"
+PLAY_MINUTES: Final = 60
+"""Length of a scene played from the media browser, in minutes."""
+FADE_OUT_SECONDS: Final = 120
+SIGNATURE_VALID: Final = timedelta(hours=12)
+"""How long a resolved URL works: long enough for a night's sleep."""
+PICTURE_SECONDS: Final = 20
+"""Seconds of a scene drawn in its picture."""
+PICTURE_SEED: Final = 1
+AUDIO_FORMAT: Final = "mp3"
+
+DATA_PICTURES: HassKey[dict[str, asyncio.Future[bytes]]] = HassKey(f"{DOMAIN}_pictures")
+
+
+async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
+    """Set up the scenes' media source and the views that serve it."""
+    hass.http.register_view(SceneAudioView())
+    hass.http.register_view(ScenePictureView())
+    return AsmrMediaSource()
+
+
+def scene_cast(scene_id: str, seed: int) -> Cast:
+    """Return the media browser's default-length cast of a scene."""
+    return Cast(
+        scene=SCENES[scene_id],
+        seed=seed,
+        start=0,
+        stop=PLAY_MINUTES * 60 * SAMPLE_RATE,
+        fade_in_s=DEFAULT_FADE_IN_S,
+        fade_out_s=FADE_OUT_SECONDS,
+        audio_format=AUDIO_FORMAT,
+    )
+
+
+class AsmrMediaSource(MediaSource):
+    """The built-in scenes as a media source."""
+
+    name = "ASMR Scenes"
+
+    def __init__(self) -> None:
+        """Initialise the media source."""
+        super().__init__(DOMAIN)
+
+    async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
+        """Return a signed URL that plays an hour of a scene."""
+        if item.identifier not in SCENES:
+            raise Unresolvable(f"No ASMR scene called {item.identifier!r}")
+        seed = secrets.randbits(31)
+        path = f"{SCENE_PATH}/{item.identifier}/{seed}.{AUDIO_FORMAT}"
+        url = async_sign_path(item.hass, path, SIGNATURE_VALID, use_content_user=True)
+        return PlayMedia(url, FORMATS[AUDIO_FORMAT][0])
+
+    async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
+        """Return the list of scenes."""
+        if item.identifier:
+            raise Unresolvable("ASMR scenes have no folders")
+        return BrowseMediaSource(
+            domain=DOMAIN,
+            identifier=None,
+            media_class=MediaClass.DIRECTORY,
+            media_content_type=MediaType.MUSIC,
+            title=self.name,
+            can_play=False,
+            can_expand=True,
+            children_media_class=MediaClass.MUSIC,
+            children=[
+                BrowseMediaSource(
+                    domain=DOMAIN,
+                    identifier=scene.id,
+                    media_class=MediaClass.MUSIC,
+                    media_content_type=FORMATS[AUDIO_FORMAT][0],
+                    title=scene.name,
+                    can_play=True,
+                    can_expand=False,
+                    thumbnail=f"{PICTURE_PATH}/{scene.id}.png",
+                )
+                for scene in SCENES.values()
+            ],
+        )
+
+
+class SceneAudioView(AsmrStreamView):
+    """Serve an hour of a scene to signed paths and logged-in users.
+
+    The URL is ``/api/asmr/scene/{scene_id}/{seed}.mp3``; the seed makes every fetch of
+    one URL (``HEAD``, ``Range``) give the same bytes.
+    """
+
+    url = SCENE_PATH + "/{token}/{name}"
+    name = "api:asmr:scene"
+    requires_auth = True
+
+    def find_cast(self, hass: HomeAssistant, token: str, name: str) -> Cast | None:
+        """Return the cast a URL names: ``token`` is the scene, ``name`` the seed."""
+        seed, _, extension = name.partition(".")
+        if token not in SCENES or extension != AUDIO_FORMAT or not seed.isdecimal():
+            return None
+        return scene_cast(token, int(seed) % 2**31)
+
+
+class ScenePictureView(HomeAssistantView):
+    """Serve a scene's spectrogram picture (public: it shows a built-in scene)."""
+
+    url = PICTURE_PATH + "/{scene_id}.png"
+    name = "api:asmr:picture"
+    requires_auth = False
+
+    async def get(self, request: web.Request, scene_id: str) -> web.Response:
+        """Return the picture, drawn once per scene off the event loop."""
+        if scene_id not in SCENES:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        hass = request.app[KEY_HASS]
+        pictures = hass.data.setdefault(DATA_PICTURES, {})
+        if scene_id not in pictures:
+            pictures[scene_id] = asyncio.ensure_future(
+                hass.async_add_executor_job(scene_picture, scene_id)
+            )
+        png = await asyncio.shield(pictures[scene_id])
+        return web.Response(
+            body=png,
+            content_type="image/png",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+
+def scene_picture(scene_id: str) -> bytes:
+    """Return the spectrogram PNG of the first seconds of a scene."""
+    frames = PICTURE_SECONDS * SAMPLE_RATE
+    blocks = render(SCENES[scene_id], seed=PICTURE_SEED, stop=frames, fade_in_s=0)
+    return spectrogram_png(blocks, frames=frames, width=256, height=128)
