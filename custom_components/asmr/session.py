@@ -65,7 +65,7 @@ from .const import (
     MINUTES_MIN,
     EndAction,
 )
-from .engine import SAMPLE_RATE, EngineError, available_formats, render, resolve_scene
+from .engine import SAMPLE_RATE, EngineError, available_formats, resolve_scene, warm_up
 from .stream import STREAM_PATH, Cast
 
 _LOGGER = logging.getLogger(__name__)
@@ -210,15 +210,6 @@ class Plan:
         )
 
 
-def warm_up(scene_id: str, avoid: tuple[str, ...]) -> None:
-    """Render a scene's first second once, so its sound banks exist before a start."""
-    try:
-        scene = resolve_scene(scene_id, avoid)
-    except EngineError:
-        return
-    next(iter(render(scene, seed=0, stop=SAMPLE_RATE)))
-
-
 def next_time_of_day(moment: datetime, until: time) -> datetime:
     """Return the next moment (UTC) after ``moment`` when the local clock shows ``until``."""
     local = dt_util.as_local(moment)
@@ -336,8 +327,12 @@ class RoomSession:
 
     async def _async_warm_up(self) -> None:
         """Build the default scene's sound banks off the event loop."""
+        try:
+            scene = resolve_scene(self.option(CONF_SCENE), self.option(CONF_AVOID))
+        except EngineError:
+            return
         await self.hass.loop.run_in_executor(
-            None, warm_up, str(self.option(CONF_SCENE)), tuple(self.option(CONF_AVOID))
+            None, warm_up, [layer.trigger for layer in scene.layers]
         )
 
     async def async_shutdown(self) -> None:
