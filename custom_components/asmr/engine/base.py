@@ -46,6 +46,7 @@ def chunk_rng(seed: int, salt: str, index: int) -> np.random.Generator:
     index
         The chunk index (0 is the chunk that starts at frame 0); negative chunks are
         silent and never asked for.
+
     """
     return np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, salt_of(salt), index])
 

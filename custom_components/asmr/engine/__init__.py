@@ -1,0 +1,61 @@
+"""The ASMR sound engine: procedural triggers, scenes, mixing, loudness and encoding.
+
+Pure numpy (plus soundfile for FLAC, Ogg and MP3); it never imports Home Assistant, so
+scripts import it as the top-level package ``engine``.
+"""
+
+from __future__ import annotations
+
+from .base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Placement, Trigger
+from .encode import (
+    FORMATS,
+    FormatError,
+    available_formats,
+    encode,
+    encoded_size,
+    stream_bytes,
+)
+from .loudness import LOUDNESS_LUFS, TRUE_PEAK_CEILING_DBTP
+from .render import DEFAULT_FADE_IN_S, render, warm_up
+from .scenes import (
+    SCENES,
+    EmptySceneError,
+    EngineError,
+    Layer,
+    Scene,
+    UnknownSceneError,
+    UnknownTriggerError,
+    resolve_scene,
+    trigger_scene,
+)
+from .triggers import TRIGGER_IDS, TRIGGERS
+
+__all__ = [
+    "CHUNK_FRAMES",
+    "DEFAULT_FADE_IN_S",
+    "FORMATS",
+    "LOUDNESS_LUFS",
+    "SAMPLE_RATE",
+    "SCENES",
+    "TRIGGERS",
+    "TRIGGER_IDS",
+    "TRUE_PEAK_CEILING_DBTP",
+    "ChunkRequest",
+    "EmptySceneError",
+    "EngineError",
+    "FormatError",
+    "Layer",
+    "Placement",
+    "Scene",
+    "Trigger",
+    "UnknownSceneError",
+    "UnknownTriggerError",
+    "available_formats",
+    "encode",
+    "encoded_size",
+    "render",
+    "resolve_scene",
+    "stream_bytes",
+    "trigger_scene",
+    "warm_up",
+]

@@ -1,0 +1,60 @@
+"""Coloured noise beds: wide, decorrelated noise whose spectrum falls as a power of f."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .base import ChunkRequest, Trigger, chunk_rng
+from .dsp import rfft_freqs, spectral_noise
+
+
+@lru_cache(maxsize=8)
+def _magnitude(
+    exponent: float, hop: int, rms: float, low_cut_hz: float
+) -> NDArray[np.float32]:
+    """Return the amplitude spectrum ``f**exponent``, rolled off below ``low_cut_hz``."""
+    f = rfft_freqs(2 * hop).astype(np.float64)
+    f[0] = 1.0
+    mag = f**exponent * (f / low_cut_hz) ** 2 / (1.0 + (f / low_cut_hz) ** 2)
+    mag[0] = 0.0
+    mag *= rms / np.sqrt(np.mean(mag**2))
+    return mag.astype(np.float32)
+
+
+def coloured_noise(
+    *,
+    trigger_id: str,
+    name: str,
+    exponent: float,
+    hop: int,
+    rms: float,
+    low_cut_hz: float,
+) -> Trigger:
+    """Return a noise-bed trigger.
+
+    Parameters
+    ----------
+    trigger_id, name
+        The trigger's id and name.
+    exponent
+        Slope of the amplitude spectrum: -0.5 for pink (-3 dB/octave in power), -1.0
+        for brown (-6 dB/octave).
+    hop
+        Frame hop of the spectral synthesis, in frames (long frames resolve a steep
+        low end).
+    rms
+        Per-channel RMS at the working level (about -20 LUFS).
+    low_cut_hz
+        Below this the spectrum rolls off (second order), keeping the bed free of rumble.
+
+    """
+
+    def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
+        """Render the noise frames that start in one chunk (placement is ignored)."""
+        rng = chunk_rng(request.seed, trigger_id, request.index)
+        return spectral_noise(rng, _magnitude(exponent, hop, rms, low_cut_hz), hop=hop)
+
+    return Trigger(id=trigger_id, name=name, close=False, render_chunk=render_chunk)

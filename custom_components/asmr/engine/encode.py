@@ -1,0 +1,449 @@
+"""Encoding a stream of blocks into audio file bytes, block by block.
+
+WAV is written by this module (16-bit PCM, its size known before the first byte) and
+needs nothing else. FLAC, OGG Vorbis and MP3 go through soundfile (libsndfile), always
+fed in pieces of at most ``WRITE_FRAMES`` frames: libsndfile's Vorbis encoder crashes
+the process when handed one very large buffer.
+
+MP3 is constant bitrate (128 kbit/s, 48 kHz): every frame holds 1152 samples in exactly
+384 bytes, so its size is known up front and a byte offset maps to a time. The file
+holds audio frames only (libsndfile's leading LAME "Info" frame, which it rewrites on
+close by seeking back, is left out since the stream has gone by then). There are
+``ceil((frames + MP3_DELAY) / 1152)`` of them: the encoder delays the audio by
+``MP3_DELAY`` frames (its priming silence), so a decoder gives those frames of silence
+first, then the ``frames`` of audio, then silence up to the end of the last MP3 frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Iterator
+from functools import lru_cache
+import math
+import struct
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .base import SAMPLE_RATE
+from .scenes import EngineError
+
+FORMATS: dict[str, tuple[str, str]] = {
+    "mp3": ("audio/mpeg", "mp3"),
+    "flac": ("audio/flac", "flac"),
+    "ogg": ("audio/ogg", "ogg"),
+    "wav": ("audio/wav", "wav"),
+}
+"""Format id -> (MIME type, file extension)."""
+
+CHANNELS = 2
+"""Channels of every encoded file."""
+
+WAV_HEADER_BYTES = 44
+"""Bytes of the canonical WAV header written before the samples."""
+
+MP3_BITRATE_KBPS = 128
+"""Constant bitrate of MP3 output, in kbit/s."""
+
+MP3_FRAME_SAMPLES = 1152
+"""Samples per channel in one MPEG-1 Layer III frame."""
+
+MP3_FRAME_BYTES = 144 * MP3_BITRATE_KBPS * 1000 // SAMPLE_RATE
+"""Bytes per MP3 frame (384 at 128 kbit/s and 48 kHz; never padded at 48 kHz)."""
+
+MP3_DELAY = 1105
+"""Frames of priming silence the MP3 encoder puts before the audio (576 + 529)."""
+
+WRITE_FRAMES = 16384
+"""Largest piece handed to libsndfile in one write."""
+
+_SOUNDFILE_ARGS: dict[str, dict[str, object]] = {
+    "flac": {"format": "FLAC", "subtype": "PCM_16", "compression_level": 0.5},
+    "ogg": {"format": "OGG", "subtype": "VORBIS", "compression_level": 0.5},
+    "mp3": {
+        "format": "MP3",
+        "subtype": "MPEG_LAYER_III",
+        "bitrate_mode": "CONSTANT",
+        # libsndfile maps level 0..1 linearly onto 320..32 kbit/s for constant bitrate.
+        "compression_level": (320 - MP3_BITRATE_KBPS) / (320 - 32),
+    },
+}
+_FLAC_TOTAL_AT = (
+    21  # "fLaC", block header, then STREAMINFO's 36-bit length from byte 21
+)
+_MP3_RESUME_WARMUP = 1  # frames encoded and dropped before a resumed MP3 stream
+_RIFF_MAX = 0xFFFFFFFF  # largest size a 32-bit RIFF field holds
+
+
+class FormatError(EngineError):
+    """An audio format that is unknown or cannot be encoded here."""
+
+
+@lru_cache(maxsize=1)
+def available_formats() -> tuple[str, ...]:
+    """Return the format ids this installation can encode (WAV always works)."""
+    found = ["wav"]
+    try:
+        import soundfile  # noqa: PLC0415  (optional: only WAV works without it)
+    except (ImportError, OSError):
+        return tuple(found)
+    known = soundfile.available_formats()
+    for fmt, args in _SOUNDFILE_ARGS.items():
+        if args["format"] in known:
+            found.append(fmt)
+    return tuple(sorted(found, key=list(FORMATS).index))
+
+
+def _check(fmt: str, frames: int) -> None:
+    """Raise ``FormatError`` / ``ValueError`` for a format or length we cannot encode."""
+    if fmt not in FORMATS:
+        raise FormatError(
+            f"unknown audio format {fmt!r}; known formats: {', '.join(FORMATS)}"
+        )
+    if fmt not in available_formats():
+        raise FormatError(
+            f"audio format {fmt!r} needs soundfile with libsndfile support; "
+            f"available here: {', '.join(available_formats())}"
+        )
+    if (
+        isinstance(frames, bool)
+        or not isinstance(frames, (int, np.integer))
+        or frames < 1
+    ):
+        raise ValueError(f"frames must be a positive integer, got {frames!r}")
+
+
+def mp3_frame_count(frames: int) -> int:
+    """Return how many MP3 frames encode ``frames`` frames of audio (delay included)."""
+    return math.ceil((frames + MP3_DELAY) / MP3_FRAME_SAMPLES)
+
+
+def encoded_size(fmt: str, frames: int) -> int | None:
+    """Return the exact byte size of an encoded file, when it is known up front.
+
+    Parameters
+    ----------
+    fmt
+        Format id (a key of ``FORMATS``).
+    frames
+        Length of the audio in frames.
+
+    Returns
+    -------
+    int | None
+        The size in bytes for ``wav`` and ``mp3``; None for ``flac`` and ``ogg``, whose
+        size depends on the audio.
+
+    """
+    if fmt not in FORMATS:
+        raise FormatError(
+            f"unknown audio format {fmt!r}; known formats: {', '.join(FORMATS)}"
+        )
+    if fmt == "wav":
+        return WAV_HEADER_BYTES + frames * CHANNELS * 2
+    if fmt == "mp3":
+        return mp3_frame_count(frames) * MP3_FRAME_BYTES
+    return None
+
+
+def wav_header(frames: int) -> bytes:
+    """Return the 44-byte header of a 16-bit stereo 48 kHz WAV file of ``frames`` frames.
+
+    RIFF sizes are 32-bit: past about 6.2 hours the size fields hold 0xFFFFFFFF, the
+    usual mark of a stream longer than the format can say (players read to the end).
+    """
+    data = frames * CHANNELS * 2
+    riff = 36 + data
+    if riff > _RIFF_MAX:
+        data = riff = _RIFF_MAX
+    fmt = struct.pack(
+        "<IHHIIHH",
+        16,
+        1,
+        CHANNELS,
+        SAMPLE_RATE,
+        SAMPLE_RATE * CHANNELS * 2,
+        CHANNELS * 2,
+        16,
+    )
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVE"
+        + b"fmt "
+        + fmt
+        + b"data"
+        + struct.pack("<I", data)
+    )
+
+
+def pcm16(block: NDArray[np.float32]) -> bytes:
+    """Return a ``(n, 2)`` float block as little-endian 16-bit PCM bytes (clipped)."""
+    scaled = np.rint(np.clip(block, -1.0, 1.0) * 32767.0)
+    data: bytes = scaled.astype("<i2").tobytes()
+    return data
+
+
+def _exact(
+    blocks: Iterable[NDArray[np.float32]], frames: int
+) -> Iterator[NDArray[np.float32]]:
+    """Yield the blocks cut or padded with silence to exactly ``frames`` frames."""
+    left = frames
+    for block in blocks:
+        if left <= 0:
+            return
+        piece = block[:left]
+        left -= piece.shape[0]
+        yield piece
+    if left > 0:
+        yield np.zeros((left, CHANNELS), dtype=np.float32)
+
+
+class _Drain:
+    """A write-only, seekable file for libsndfile whose new bytes are taken as they come.
+
+    Bytes already taken cannot change any more: a seek back over them (libsndfile
+    patching a header on close) lands its writes only on bytes not yet taken.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._taken = 0
+        self._pending = bytearray()
+        self._pos = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Write at the current position."""
+        raw = bytes(data)
+        begin = self._pos - self._taken
+        self._pos += len(raw)
+        if begin < 0:
+            raw = raw[-begin:]
+            begin = 0
+        end = begin + len(raw)
+        if end > len(self._pending):
+            self._pending.extend(bytes(end - len(self._pending)))
+        self._pending[begin:end] = raw
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move the position (as ``io.IOBase.seek``)."""
+        size = self._taken + len(self._pending)
+        base = {0: 0, 1: self._pos, 2: size}[whence]
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        """Return the position."""
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        """Return nothing: the file is write-only."""
+        return b""
+
+    def take(self, multiple: int = 1) -> bytes:
+        """Return the new bytes (a whole number of ``multiple``) and forget them."""
+        n = len(self._pending) - len(self._pending) % multiple
+        out = bytes(self._pending[:n])
+        del self._pending[:n]
+        self._taken += n
+        return out
+
+
+def _soundfile_bytes(
+    blocks: Iterable[NDArray[np.float32]], fmt: str, *, multiple: int = 1
+) -> Iterator[bytes]:
+    """Yield the bytes libsndfile writes for ``blocks``, drained after every write."""
+    import soundfile  # noqa: PLC0415  (optional dependency)
+
+    drain = _Drain()
+    with soundfile.SoundFile(
+        drain,
+        "w",
+        SAMPLE_RATE,
+        CHANNELS,
+        **_SOUNDFILE_ARGS[fmt],
+    ) as sink:
+        for block in blocks:
+            for begin in range(0, block.shape[0], WRITE_FRAMES):
+                sink.write(np.ascontiguousarray(block[begin : begin + WRITE_FRAMES]))
+                out = drain.take(multiple)
+                if out:
+                    yield out
+    out = drain.take()
+    if out:
+        yield out
+
+
+@lru_cache(maxsize=1)
+def _silent_mp3_frame() -> bytes:
+    """Return one MP3 frame of silence (empty side information, no main data)."""
+    return b"\xff\xfb\x94\x64" + bytes(MP3_FRAME_BYTES - 4)
+
+
+def _mp3_frames(
+    blocks: Iterable[NDArray[np.float32]], *, skip: int, count: int
+) -> Iterator[bytes]:
+    """Yield exactly ``count`` MP3 frames of ``blocks`` after the first ``skip`` audio frames.
+
+    Bytes come in whole frames; libsndfile's leading Info frame is left out, frames past
+    ``count`` are dropped and a short encode is padded with silent frames.
+    """
+    dropped = -1 - skip  # the Info frame, then the warm-up frames
+    sent = 0
+    for data in _soundfile_bytes(blocks, "mp3", multiple=MP3_FRAME_BYTES):
+        frames_in = len(data) // MP3_FRAME_BYTES
+        begin = 0
+        if dropped < 0:
+            begin = min(-dropped, frames_in)
+            dropped += begin
+        end = min(frames_in, begin + count - sent)
+        if end > begin:
+            yield data[begin * MP3_FRAME_BYTES : end * MP3_FRAME_BYTES]
+            sent += end - begin
+    while sent < count:
+        yield _silent_mp3_frame()
+        sent += 1
+
+
+def encode(
+    blocks: Iterable[NDArray[np.float32]], *, fmt: str, frames: int
+) -> Generator[bytes]:
+    """Encode a stream of blocks, yielding file bytes as they are ready.
+
+    Parameters
+    ----------
+    blocks
+        ``(n, 2)`` float32 blocks; cut or padded with silence to ``frames`` frames.
+    fmt
+        Format id (a key of ``FORMATS`` that ``available_formats()`` lists).
+    frames
+        Length of the audio in frames (the WAV header and MP3 size depend on it).
+
+    Yields
+    ------
+    bytes
+        Consecutive pieces of the file; for ``wav`` and ``mp3`` they add up to exactly
+        ``encoded_size(fmt, frames)`` bytes.
+
+    """
+    _check(fmt, frames)
+    return _encode(blocks, fmt, int(frames))
+
+
+def _encode(
+    blocks: Iterable[NDArray[np.float32]], fmt: str, frames: int
+) -> Generator[bytes]:
+    """Yield the bytes of ``encode`` (arguments already checked)."""
+    exact = _exact(blocks, frames)
+    if fmt == "wav":
+        yield wav_header(frames)
+        for block in exact:
+            yield pcm16(block)
+    elif fmt == "mp3":
+        yield from _mp3_frames(exact, skip=0, count=mp3_frame_count(frames))
+    elif fmt == "flac":
+        yield from _flac_with_length(_soundfile_bytes(exact, fmt), frames)
+    else:
+        yield from _soundfile_bytes(exact, fmt)
+
+
+def _flac_with_length(pieces: Iterator[bytes], frames: int) -> Iterator[bytes]:
+    """Yield FLAC bytes with the stream's length filled into STREAMINFO.
+
+    libsndfile writes the length (and the MD5 sum) by seeking back on close, after the
+    header has been sent; the length is known up front, so it goes in here (the MD5 stays
+    zero, which FLAC reads as "not computed").
+    """
+    first = True
+    for data in pieces:
+        if first and data[:4] == b"fLaC" and len(data) >= _FLAC_TOTAL_AT + 5:
+            head = bytearray(data[: _FLAC_TOTAL_AT + 5])
+            head[_FLAC_TOTAL_AT] = (head[_FLAC_TOTAL_AT] & 0xF0) | (
+                (frames >> 32) & 0x0F
+            )
+            head[_FLAC_TOTAL_AT + 1 :] = (frames & 0xFFFFFFFF).to_bytes(4, "big")
+            data = bytes(head) + data[_FLAC_TOTAL_AT + 5 :]
+        first = False
+        yield data
+
+
+def stream_bytes(
+    render_from: Callable[[int], Iterable[NDArray[np.float32]]],
+    *,
+    fmt: str,
+    frames: int,
+    first_byte: int = 0,
+) -> Generator[bytes]:
+    """Yield bytes ``[first_byte, end)`` of the file of a ``frames``-frame render.
+
+    For ``wav`` the bytes equal the tail of the full file exactly: audio is rendered from
+    the frame that holds ``first_byte``. For ``mp3`` the file keeps its length and frame
+    grid: the encoder restarts one frame before the MP3 frame that holds ``first_byte``
+    (that warm-up frame is dropped), so the bytes there decode to the audio of that time,
+    though they are not the same bytes a full encode would hold. ``flac`` and ``ogg`` are
+    encoded from the start and the leading bytes skipped (Ogg bytes differ between runs).
+
+    Parameters
+    ----------
+    render_from
+        ``render_from(frame)`` yields ``(n, 2)`` float32 blocks from absolute frame
+        ``frame`` to the end of the render (frame ``frames``).
+    fmt
+        Format id.
+    frames
+        Length of the whole render in frames.
+    first_byte
+        Offset of the first byte wanted (0 for the whole file).
+
+    Yields
+    ------
+    bytes
+        Consecutive pieces of the file from ``first_byte`` on.
+
+    """
+    _check(fmt, frames)
+    size = encoded_size(fmt, frames)
+    if first_byte < 0 or (size is not None and first_byte >= size):
+        raise ValueError(f"first byte {first_byte} is outside the file of {size} bytes")
+    return _stream(render_from, fmt, int(frames), int(first_byte))
+
+
+def _stream(
+    render_from: Callable[[int], Iterable[NDArray[np.float32]]],
+    fmt: str,
+    frames: int,
+    first_byte: int,
+) -> Generator[bytes]:
+    """Yield the bytes of ``stream_bytes`` (arguments already checked)."""
+    if fmt == "wav":
+        if first_byte < WAV_HEADER_BYTES:
+            yield wav_header(frames)[first_byte:]
+            start, cut = 0, 0
+        else:
+            start, cut = divmod(first_byte - WAV_HEADER_BYTES, CHANNELS * 2)
+        for block in _exact(render_from(start), frames - start):
+            data = pcm16(block)
+            yield data[cut:] if cut else data
+            cut = 0
+        return
+    if fmt == "mp3":
+        frame_index, cut = divmod(first_byte, MP3_FRAME_BYTES)
+        warm = max(0, frame_index - _MP3_RESUME_WARMUP)
+        start = warm * MP3_FRAME_SAMPLES
+        blocks: Iterable[NDArray[np.float32]] = (
+            _exact(render_from(start), frames - start) if start < frames else iter(())
+        )
+        pieces = _mp3_frames(
+            blocks, skip=frame_index - warm, count=mp3_frame_count(frames) - frame_index
+        )
+        for data in pieces:
+            yield data[cut:] if cut else data
+            cut = 0
+        return
+    skipped = 0
+    for data in _encode(render_from(0), fmt, frames):
+        if skipped + len(data) <= first_byte:
+            skipped += len(data)
+            continue
+        yield data[max(0, first_byte - skipped) :]
+        skipped = first_byte

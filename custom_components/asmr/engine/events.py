@@ -1,0 +1,682 @@
+"""Cheap building blocks for event-rich beds: noise banks, bed segments, event scatter.
+
+The ambient triggers (rain, fire, stream, paper, pages) are made of a wide noise bed and
+many short events. Synthesising either from scratch every chunk costs too much, so:
+
+- ``shaped_noise`` builds a long circular noise signal with a given amplitude spectrum
+  (triggers cache it, from a fixed seed) and ``texture`` a circular scatter of many
+  grains; ``with_wrap`` makes either ready to be cut;
+- ``bed_segment`` cuts one chunk's worth of such a bank from a random offset, one offset
+  per ear (decorrelated left and right), and cross-fades it into the neighbouring chunks
+  with power-complementary ramps, so the bed is continuous and never repeats in step;
+- ``grain_set`` keeps precomputed grains in banks sorted by how long they ring, and
+  ``scatter_events`` adds many of them, each with its own start, level and stereo
+  position, with one ``np.bincount`` per call (dense events go through a few pan buses,
+  each placed with a level and a small time difference);
+- ``poisson_times``, ``wobble`` and ``knot_curve`` give event times and slow controls
+  (swells, flicker, gestures) as pure functions of absolute time;
+- ``bubble`` is van den Doel's model of an air bubble ringing in water.
+
+Buffers here are *planar*: ``(2, frames)`` float32, row 0 left and row 1 right. Return
+``planar.T`` as the ``(frames, 2)`` chunk buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .base import CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .dsp import hash_uniform
+
+FADE_FRAMES = 2400
+"""Cross-fade between the bed segments of neighbouring chunks, in frames (50 ms)."""
+
+SEGMENT_FRAMES = CHUNK_FRAMES + FADE_FRAMES
+"""Frames of bed a chunk writes: its own chunk plus the fade into the next."""
+
+CONTROL_HOP = 1200
+"""Frames between control points of slow envelopes (25 ms); divides ``SEGMENT_FRAMES``."""
+
+CONTROL_POINTS = SEGMENT_FRAMES // CONTROL_HOP + 1
+"""Control points covering one bed segment, both ends included."""
+
+BANK_FRAMES = 1 << 19
+"""Length of a noise bank before its wrap-around copy (about 10.9 s)."""
+
+PAN_BUSES = 7
+"""Number of stereo positions events are sorted into."""
+
+PAN_WIDTH = 0.6
+"""Share of the equal-power pan law events use: at the sides the far ear is 10 dB down."""
+
+MAX_ITD_FRAMES = 18
+"""Interaural delay of a bus at the far left or right, in frames (0.375 ms)."""
+
+Spectrum = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+"""An amplitude spectrum: frequencies in Hz to linear gains."""
+
+
+def band(
+    freqs: NDArray[np.float64],
+    *,
+    low_hz: float = 0.0,
+    high_hz: float = 0.0,
+    order: int = 2,
+    tilt_db_per_octave: float = 0.0,
+    pivot_hz: float = 1000.0,
+) -> NDArray[np.float64]:
+    """Return a smooth band-pass amplitude response (Butterworth-like skirts, a tilt).
+
+    Parameters
+    ----------
+    freqs
+        Frequencies in Hz, any shape.
+    low_hz, high_hz
+        High-pass and low-pass corners in Hz (0 = no such skirt).
+    order
+        Steepness of each skirt (6 dB per octave per order).
+    tilt_db_per_octave
+        Extra slope through ``pivot_hz`` (-3 gives pink, -6 brown).
+    pivot_hz
+        Frequency where the tilt is 0 dB.
+
+    Returns
+    -------
+    NDArray[np.float64]
+        Linear gains, same shape as ``freqs``.
+
+    """
+    f = np.maximum(np.asarray(freqs, dtype=np.float64), 1.0)
+    gain = (f / pivot_hz) ** (tilt_db_per_octave / 6.0206)
+    if low_hz > 0.0:
+        gain = gain / np.sqrt(1.0 + (low_hz / f) ** (2 * order))
+    if high_hz > 0.0:
+        gain = gain / np.sqrt(1.0 + (f / high_hz) ** (2 * order))
+    return np.asarray(gain)
+
+
+def shaped_noise(frames: int, spectrum: Spectrum, *, seed: int) -> NDArray[np.float32]:
+    """Return circular noise of unit RMS with an amplitude spectrum (built with one FFT).
+
+    Parameters
+    ----------
+    frames
+        Length in frames.
+    spectrum
+        Amplitude response, frequencies in Hz to gains.
+    seed
+        Seed of the random spectrum.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(frames,)`` noise whose end joins its start seamlessly.
+
+    """
+    rng = np.random.default_rng(seed)
+    freqs = np.asarray(np.fft.rfftfreq(frames, 1.0 / SAMPLE_RATE), dtype=np.float64)
+    noise = rng.standard_normal(freqs.size) + 1j * rng.standard_normal(freqs.size)
+    spec = np.asarray(noise * spectrum(freqs), dtype=np.complex128)
+    spec[0] = 0.0
+    x = np.fft.irfft(spec, frames)
+    x /= np.sqrt(np.mean(x * x)) + 1e-12
+    return x.astype(np.float32)
+
+
+def with_wrap(
+    x: NDArray[np.float32], extra: int = SEGMENT_FRAMES
+) -> NDArray[np.float32]:
+    """Return circular ``x`` with its first ``extra`` frames appended (slices never wrap)."""
+    out: NDArray[np.float32] = np.concatenate([x, x[:extra]]).astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=1)
+def _segment_window() -> NDArray[np.float32]:
+    """Return the bed segment window: sine fade-in, flat, cosine fade-out."""
+    w = np.ones(SEGMENT_FRAMES, dtype=np.float64)
+    u = (np.arange(FADE_FRAMES) + 0.5) / FADE_FRAMES
+    w[:FADE_FRAMES] = np.sin(0.5 * np.pi * u)
+    w[CHUNK_FRAMES:] = np.cos(0.5 * np.pi * u)
+    out = w.astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def ramp(points: NDArray[np.floating], hop: int = CONTROL_HOP) -> NDArray[np.float32]:
+    """Return a control curve linearly interpolated to audio rate.
+
+    Parameters
+    ----------
+    points
+        ``(m,)`` or ``(c, m)`` values at frames ``0, hop, ..., (m - 1) * hop``.
+    hop
+        Frames between points.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``((m - 1) * hop,)`` or ``(c, (m - 1) * hop)`` curve.
+
+    """
+    p = np.asarray(points, dtype=np.float32)
+    frac = np.arange(hop, dtype=np.float32) / np.float32(hop)
+    a = p[..., :-1, None]
+    out = a + (p[..., 1:, None] - a) * frac
+    return np.asarray(out.reshape(*p.shape[:-1], -1), dtype=np.float32)
+
+
+@lru_cache(maxsize=64)
+def _wobble_params(
+    seed: int, salt: str, periods: tuple[float, ...]
+) -> NDArray[np.float64]:
+    """Return the (frequency, phase, amplitude) rows of a seed's slow wobble."""
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, salt_of(salt)])
+    count = len(periods)
+    freqs = 1.0 / (np.asarray(periods) * rng.uniform(0.8, 1.25, count))
+    phases = rng.uniform(0.0, 2.0 * np.pi, count)
+    amps = rng.uniform(0.6, 1.0, count)
+    amps /= amps.sum()
+    params = np.stack([2.0 * np.pi * freqs, phases, amps])
+    params.flags.writeable = False
+    return params
+
+
+def wobble(
+    t: NDArray[np.float64], *, seed: int, salt: str, periods: tuple[float, ...]
+) -> NDArray[np.float64]:
+    """Return a slow, smooth random curve in [-1, 1] at absolute times ``t`` (seconds).
+
+    A sum of sinusoids with seeded periods near ``periods`` (incommensurate, so the sum
+    never repeats in practice) and seeded phases: a cheap pure function of time for
+    swells, gusts and flow.
+    """
+    w, phase, amp = _wobble_params(seed, salt, periods)
+    return np.asarray(np.sin(np.multiply.outer(t, w) + phase) @ amp)
+
+
+def control_times(index: int) -> NDArray[np.float64]:
+    """Return the absolute times (s) of the control points of chunk ``index``'s segment."""
+    return np.asarray(
+        (index * CHUNK_FRAMES + CONTROL_HOP * np.arange(CONTROL_POINTS)) / SAMPLE_RATE
+    )
+
+
+def bed_segment(
+    out: NDArray[np.float32],
+    bank: NDArray[np.float32],
+    rng: np.random.Generator,
+    gain: NDArray[np.float32],
+) -> None:
+    """Add one chunk's segment of a noise bank to a planar buffer, left and right apart.
+
+    Parameters
+    ----------
+    out
+        ``(2, n)`` planar buffer with ``n >= SEGMENT_FRAMES``; frame 0 is the chunk start.
+    bank
+        A bank from ``with_wrap`` (any signal longer than ``SEGMENT_FRAMES``).
+    rng
+        The chunk's generator; two offsets are drawn from it.
+    gain
+        ``(SEGMENT_FRAMES,)`` or ``(2, SEGMENT_FRAMES)`` gain curve (e.g. from ``ramp``),
+        a pure function of absolute time so neighbouring segments agree in the fades.
+
+    """
+    offsets = rng.integers(0, bank.size - SEGMENT_FRAMES, size=2)
+    shaped = gain * _segment_window()
+    for ear in range(2):
+        g = shaped if shaped.ndim == 1 else shaped[ear]
+        o = int(offsets[ear])
+        out[ear, :SEGMENT_FRAMES] += bank[o : o + SEGMENT_FRAMES] * g
+
+
+_BUS_CENTRE = PAN_BUSES // 2
+_ITD_STEP = MAX_ITD_FRAMES // _BUS_CENTRE
+
+
+@lru_cache(maxsize=1)
+def _bus_gains() -> NDArray[np.float32]:
+    """Return each pan bus's equal-power (left, right) gains, shape ``(PAN_BUSES, 2)``."""
+    pans = np.linspace(-1.0, 1.0, PAN_BUSES)
+    angle = (PAN_WIDTH * pans + 1.0) * (np.pi / 4.0)
+    gains = (np.stack([np.cos(angle), np.sin(angle)], axis=1) * np.sqrt(2.0)).astype(
+        np.float32
+    )
+    gains.flags.writeable = False
+    return np.asarray(gains, dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Events:
+    """A batch of events that play grains of one bank.
+
+    ``bank`` is ``(g, length)`` float32; ``ids``, ``starts`` (frames from the chunk start,
+    non-negative), ``gains`` (linear) and ``pans`` (-1 left .. +1 right, within range)
+    are ``(e,)``.
+    """
+
+    bank: NDArray[np.float32]
+    ids: NDArray[np.int64]
+    starts: NDArray[np.int64]
+    gains: NDArray[np.floating]
+    pans: NDArray[np.floating]
+
+
+_ARANGE = np.arange(1 << 16, dtype=np.int64)
+_FEW_EVENTS = 48
+
+
+def _bus_rows(
+    flat: NDArray[np.float32], offset: int, count: int, row_stride: int, length: int
+) -> NDArray[np.float32]:
+    """Return a view of ``count`` rows of ``length`` frames of ``flat``, from ``offset`` on."""
+    item = flat.strides[0]
+    return np.lib.stride_tricks.as_strided(
+        flat[offset:],
+        shape=(count, length),
+        strides=(row_stride * item, item),
+        writeable=False,
+    )
+
+
+def _scatter_few(out: NDArray[np.float32], batches: Sequence[Events]) -> None:
+    """Add a few events one by one into both ears, each at its exact pan."""
+    n = out.shape[1]
+    for b in batches:
+        angle = (PAN_WIDTH * b.pans + 1.0) * (np.pi / 4.0)
+        level = b.gains * np.sqrt(2.0)
+        # (events, ears, frames): every grain already scaled for each ear.
+        gains = np.stack([np.cos(angle) * level, np.sin(angle) * level], axis=1)
+        scaled = b.bank[b.ids][:, None, :] * gains[:, :, None].astype(np.float32)
+        itd = np.rint(b.pans * MAX_ITD_FRAMES).astype(np.int64)
+        firsts = np.stack(
+            [b.starts + np.maximum(itd, 0), b.starts + np.maximum(-itd, 0)], 1
+        )
+        length = b.bank.shape[1]
+        for grain, first in zip(scaled, firsts.tolist(), strict=True):
+            for ear in range(2):
+                a = first[ear]
+                m = min(length, n - a)
+                if m > 0:
+                    out[ear, a : a + m] += grain[ear, :m]
+
+
+def scatter_events(out: NDArray[np.float32], batches: Sequence[Events]) -> None:
+    """Add batches of grains to a planar buffer, each event at its own place in the field.
+
+    Each event gets an equal-power level difference and an interaural delay of up to
+    ``MAX_ITD_FRAMES`` at the sides. A few events are added one by one, each at its exact
+    pan. Many are sorted into ``PAN_BUSES`` stereo positions and mixed with one
+    ``np.bincount``; the buses in use are then read through strided views and mixed
+    with a few small matrix products, which costs far less than scattering every grain
+    into both ears.
+
+    Parameters
+    ----------
+    out
+        ``(2, n)`` planar buffer; whatever runs past ``n`` is cut.
+    batches
+        The events to add.
+
+    """
+    batches = [b for b in batches if b.ids.size]
+    if not batches:
+        return
+    span = max(int(b.starts.max()) + b.bank.shape[1] for b in batches)
+    if sum(b.ids.size for b in batches) <= _FEW_EVENTS:
+        _scatter_few(out, batches)
+        return
+    total = sum(b.ids.size * b.bank.shape[1] for b in batches)
+    guard = _ITD_STEP * _BUS_CENTRE
+    stride = span + 2 * guard
+    bus_scale = 0.5 * (PAN_BUSES - 1)
+    buses = [(b.pans * bus_scale + (bus_scale + 0.5)).astype(np.int64) for b in batches]
+    # Only the buses between the leftmost and the rightmost event are mixed.
+    lo = min(int(bus.min()) for bus in buses)
+    hi = max(int(bus.max()) for bus in buses)
+    positions = np.empty(total, dtype=np.int64)
+    weights = np.empty(total, dtype=np.float32)
+    at = 0
+    for b, bus in zip(batches, buses, strict=True):
+        count, length = b.ids.size, b.bank.shape[1]
+        first = (bus - lo) * stride + (b.starts + guard)
+        end = at + count * length
+        np.add(
+            first[:, None],
+            _ARANGE[:length],
+            out=positions[at:end].reshape(count, length),
+        )
+        np.multiply(
+            b.bank[b.ids],
+            b.gains[:, None],
+            out=weights[at:end].reshape(count, length),
+            casting="same_kind",
+        )
+        at = end
+    flat = np.bincount(positions, weights, minlength=(hi - lo + 1) * stride).astype(
+        np.float32
+    )
+    gains = _bus_gains()
+    c = _BUS_CENTRE
+    length = min(span + guard, out.shape[1])
+    # Buses left of centre reach the right ear late; those right of it, the left ear.
+    # Across a side the delay grows by one step per bus, so each ear reads a side's
+    # buses as one strided view and mixes them with one small matrix product.
+    if lo < c:
+        rows = min(c, hi + 1) - lo
+        near = _bus_rows(flat, guard, rows, stride, length)
+        far = _bus_rows(
+            flat, guard - (c - lo) * _ITD_STEP, rows, stride + _ITD_STEP, length
+        )
+        out[0, :length] += gains[lo : lo + rows, 0] @ near
+        out[1, :length] += gains[lo : lo + rows, 1] @ far
+    if hi >= c:
+        k0 = max(c, lo)
+        rows = hi - k0 + 1
+        base = (k0 - lo) * stride + guard
+        far = _bus_rows(
+            flat, base - (k0 - c) * _ITD_STEP, rows, stride - _ITD_STEP, length
+        )
+        near = _bus_rows(flat, base, rows, stride, length)
+        out[0, :length] += gains[k0 : hi + 1, 0] @ far
+        out[1, :length] += gains[k0 : hi + 1, 1] @ near
+
+
+def poisson_times(
+    rng: np.random.Generator,
+    rate_points: NDArray[np.floating],
+    *,
+    frames: int = CHUNK_FRAMES,
+    hop: int = CONTROL_HOP,
+) -> NDArray[np.int64]:
+    """Return sorted event starts (frames) of a Poisson process with a varying rate.
+
+    Parameters
+    ----------
+    rng
+        The chunk's generator.
+    rate_points
+        Events per second at frames ``0, hop, 2 * hop, ...`` (covering ``frames``).
+    frames
+        Events start in ``[0, frames)``.
+    hop
+        Frames between rate points.
+
+    Returns
+    -------
+    NDArray[np.int64]
+        ``(e,)`` start frames, ascending.
+
+    """
+    rates = np.asarray(rate_points, dtype=np.float64)
+    peak = float(rates.max())
+    if peak <= 0.0:
+        return np.zeros(0, dtype=np.int64)
+    count = rng.poisson(peak * frames / SAMPLE_RATE)
+    starts = np.sort(rng.integers(0, frames, size=count))
+    at = np.interp(starts, hop * np.arange(rates.size), rates)
+    keep = rng.random(count) * peak < at
+    return starts[keep]
+
+
+def bank_of(grains: Sequence[NDArray[np.floating]], length: int) -> NDArray[np.float32]:
+    """Return grains stacked into a read-only ``(g, length)`` float32 bank (cut or zero-padded)."""
+    bank = np.zeros((len(grains), length), dtype=np.float32)
+    for i, g in enumerate(grains):
+        m = min(length, g.size)
+        bank[i, :m] = g[:m]
+    bank.flags.writeable = False
+    return bank
+
+
+def filtered(x: NDArray[np.floating], spectrum: Spectrum) -> NDArray[np.float64]:
+    """Return ``x`` filtered by an amplitude spectrum (zero phase, via one FFT; build time)."""
+    n = 1 << int(np.ceil(np.log2(x.size * 2)))
+    freqs = np.asarray(np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE), dtype=np.float64)
+    y = np.fft.irfft(np.fft.rfft(x, n) * spectrum(freqs), n)
+    return np.asarray(y[: x.size])
+
+
+def peak_normalised(x: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Return ``x`` scaled to a peak of 1 (silence stays silent)."""
+    y = np.asarray(x, dtype=np.float64)
+    return np.asarray(y / (np.max(np.abs(y)) + 1e-12))
+
+
+def fade_tail(x: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
+    """Return ``x`` with a raised-cosine fade over its last ``frames`` frames."""
+    y = x.copy()
+    m = min(frames, y.size)
+    y[-m:] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(m) + 0.5) / m)
+    return y
+
+
+GRAIN_LENGTHS = (96, 192, 384, 768, 1536, 3072, 6144)
+"""Bank lengths (frames) that grains of a ``GrainSet`` are sorted into by how long they ring."""
+
+
+@dataclass(frozen=True, slots=True)
+class GrainSet:
+    """Grains sorted into banks of a few lengths, so short grains cost little to scatter.
+
+    Grain ``i`` is row ``rows[i]`` of ``banks[classes[i]]``.
+    """
+
+    banks: tuple[NDArray[np.float32], ...]
+    classes: NDArray[np.int64]
+    rows: NDArray[np.int64]
+
+    @property
+    def size(self) -> int:
+        """Return the number of grains."""
+        return int(self.classes.size)
+
+    def events(
+        self,
+        ids: NDArray[np.int64],
+        starts: NDArray[np.int64],
+        gains: NDArray[np.floating],
+        pans: NDArray[np.floating],
+    ) -> list[Events]:
+        """Return the batches that play grains ``ids`` (``(e,)`` like the other arguments)."""
+        klass = self.classes[ids]
+        order = np.argsort(klass, kind="stable")
+        bounds = np.searchsorted(klass[order], np.arange(len(self.banks) + 1))
+        rows = self.rows[ids[order]]
+        starts, gains, pans = starts[order], gains[order], pans[order]
+        return [
+            Events(bank, rows[a:b], starts[a:b], gains[a:b], pans[a:b])
+            for bank, a, b in zip(self.banks, bounds[:-1], bounds[1:], strict=True)
+            if b > a
+        ]
+
+
+def grain_set(
+    grains: Sequence[NDArray[np.floating]], *, floor_db: float = -50.0
+) -> GrainSet:
+    """Return grains cut where they fall ``floor_db`` below their peak, sorted by length.
+
+    Parameters
+    ----------
+    grains
+        Mono grains, each ``(n,)``, starting at their onset.
+    floor_db
+        Level below the grain's peak at which its tail is cut (with a short fade).
+
+    Returns
+    -------
+    GrainSet
+        The grains in banks of ``GRAIN_LENGTHS`` frames.
+
+    """
+    lengths = np.asarray(GRAIN_LENGTHS)
+    classes = np.zeros(len(grains), dtype=np.int64)
+    cut: list[NDArray[np.float64]] = []
+    for i, g in enumerate(grains):
+        x = np.asarray(g, dtype=np.float64)
+        loud = np.flatnonzero(np.abs(x) > np.max(np.abs(x)) * 10.0 ** (floor_db / 20.0))
+        need = int(loud[-1]) + 1 if loud.size else 1
+        k = min(int(np.searchsorted(lengths, need)), lengths.size - 1)
+        classes[i] = k
+        y = x[: lengths[k]]
+        cut.append(fade_tail(y, min(y.size // 4, 64)) if need > lengths[k] else y)
+    rows = np.zeros(len(grains), dtype=np.int64)
+    banks = []
+    for k, length in enumerate(lengths):
+        members = np.flatnonzero(classes == k)
+        rows[members] = np.arange(members.size)
+        banks.append(bank_of([cut[i] for i in members], int(length)))
+    return GrainSet(tuple(banks), classes, rows)
+
+
+def texture(
+    layers: Sequence[tuple[GrainSet, float, float]],
+    *,
+    seed: int,
+    level_sigma: float = 0.5,
+    frames: int = BANK_FRAMES,
+) -> NDArray[np.float32]:
+    """Return a circular mono texture of many scattered grains, for ``bed_segment``.
+
+    Dense events (drizzle, small bubbles) cost too much to scatter chunk by chunk; a
+    texture is scattered once, and chunks cut it at random offsets like a noise bank.
+
+    Parameters
+    ----------
+    layers
+        ``(grains, events_per_second, level)``; each event picks a random grain.
+    seed
+        Seed of the event times, grains and levels.
+    level_sigma
+        Spread of event levels (standard deviation of their natural logarithm).
+    frames
+        Length of the texture before its wrap-around copy.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(frames + SEGMENT_FRAMES,)`` read-only texture of unit RMS.
+
+    """
+    rng = np.random.default_rng(seed)
+    longest = max(grains.banks[-1].shape[1] for grains, _, _ in layers)
+    mixed = np.zeros(frames + longest, dtype=np.float64)
+    for grains, rate, level in layers:
+        count = int(rate * frames / SAMPLE_RATE)
+        ids = rng.integers(0, grains.size, count)
+        starts = rng.integers(0, frames, count)
+        gains = level * np.exp(rng.normal(0.0, level_sigma, count))
+        for batch in grains.events(ids, starts, gains, np.zeros(count)):
+            length = batch.bank.shape[1]
+            # A few hundred thousand samples at a time keep the memory flat.
+            step = max(1, (1 << 18) // length)
+            for a in range(0, batch.ids.size, step):
+                part = slice(a, a + step)
+                positions = (batch.starts[part, None] + _ARANGE[:length]).ravel()
+                scaled = batch.bank[batch.ids[part]] * batch.gains[part, None].astype(
+                    np.float32
+                )
+                mixed += np.bincount(positions, scaled.ravel(), minlength=mixed.size)
+    # Grains that run past the end come round to the start: the texture is circular.
+    acc = mixed[:frames].copy()
+    acc[: mixed.size - frames] += mixed[frames:]
+    acc -= acc.mean()
+    acc /= np.sqrt(np.mean(acc * acc)) + 1e-12
+    return with_wrap(acc.astype(np.float32))
+
+
+def bubbles(
+    radii_m: NDArray[np.float64], length: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """Return air bubbles ringing in water, after van den Doel ("Physically based models for liquid sounds").
+
+    A bubble of radius ``r`` sings near the Minnaert frequency ``f0 = 3 / r`` Hz, decays
+    at ``d = 0.13 / r + 0.0072 / r**1.5`` per second, and its pitch rises as it decays:
+    ``f(t) = f0 (1 + sigma t)`` with ``sigma = xi d``, ``xi`` about 0.1.
+
+    Parameters
+    ----------
+    radii_m
+        ``(n,)`` bubble radii in metres (0.1-5 mm make sense).
+    length
+        Frames to render per bubble (the tail is faded out over its last fifth).
+    rng
+        Varies each pitch by a few percent and each ``xi`` between 0.06 and 0.14.
+
+    Returns
+    -------
+    NDArray[np.float64]
+        ``(n, length)`` grains, each with a peak of 1 and a soft 0.25 ms onset.
+
+    """
+    r = np.asarray(radii_m, dtype=np.float64)[:, None]
+    f0 = 3.0 / r * rng.uniform(0.92, 1.08, r.shape)
+    decay = 0.13 / r + 0.0072 * r**-1.5
+    sigma = rng.uniform(0.06, 0.14, r.shape) * decay
+    t = np.arange(length) / SAMPLE_RATE
+    y = np.exp(-decay * t) * np.sin(2.0 * np.pi * f0 * (t + 0.5 * sigma * t * t))
+    attack = min(length, 12)
+    y[:, :attack] *= np.linspace(0.0, 1.0, attack)
+    tail = length // 5
+    y[:, length - tail :] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(tail) + 0.5) / tail)
+    return np.asarray(y / (np.max(np.abs(y), axis=1, keepdims=True) + 1e-12))
+
+
+def bubble(
+    radius_m: float, length: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """Return one air bubble of a radius (see ``bubbles``), shape ``(length,)``."""
+    return np.asarray(bubbles(np.asarray([radius_m]), length, rng)[0])
+
+
+def soft_limit(x: NDArray[np.float32], *, knee: float, ceiling: float) -> None:
+    """Bend the peaks of ``x`` above ``knee`` smoothly towards ``ceiling``, in place.
+
+    Samples below the knee are untouched; above it the curve keeps unit slope at the
+    knee and approaches the ceiling, which only the rare coincident transients of
+    crackling sounds ever reach. Only the samples above the knee are computed.
+
+    Parameters
+    ----------
+    x
+        A contiguous signal, any shape, changed in place.
+    knee
+        Level where bending starts (linear, > 0).
+    ceiling
+        Level that is never reached (linear, > ``knee``).
+
+    """
+    flat = x.reshape(-1)
+    if flat.max() <= knee and flat.min() >= -knee:
+        return
+    loud = np.flatnonzero(np.abs(flat) > knee)
+    if loud.size:
+        v = flat[loud]
+        over = np.abs(v) - knee
+        room = ceiling - knee
+        flat[loud] = np.sign(v) * (knee + room * over / (over + room))
+
+
+def knot_curve(
+    t: NDArray[np.float64], *, seed: int, salt: str, knot_s: float
+) -> NDArray[np.float64]:
+    """Return a smooth random curve in [0, 1] at absolute times ``t`` (seconds, ascending).
+
+    Knots every ``knot_s`` seconds hold hashed uniform values (a pure function of the
+    knot index), joined by raised-cosine steps: one hash call per chunk, chunk-exact.
+    """
+    pos = np.asarray(t, dtype=np.float64) / knot_s
+    k = np.floor(pos).astype(np.int64)
+    first = int(k[0])
+    values = hash_uniform(seed, salt, np.arange(first, int(k[-1]) + 2))
+    a = values[k - first]
+    b = values[k - first + 1]
+    w = 0.5 - 0.5 * np.cos(np.pi * (pos - k))
+    return np.asarray(a + (b - a) * w)

@@ -1,0 +1,354 @@
+"""The gesture model of the close, continuous triggers: strokes over a surface.
+
+A stroke has a bell-shaped speed curve; speed drives the level and the spectral centroid
+of a surface-noise texture (a cross-fade between a dark and a bright noise band read from
+cached noise tables) and the rate of granular micro-impacts (bristles or a nail catching
+on the texture). Scratching, brushing and hair brushing are this model with their own
+timing, materials and motion.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .base import SAMPLE_RATE, chunk_rng
+
+TABLE_FRAMES = 1 << 18
+"""Length of the cached noise tables the textures read from (5.5 s)."""
+
+CONTROL_HOP = 64
+"""Frames between points of a gesture's control curves (1.3 ms)."""
+
+
+@lru_cache(maxsize=32)
+def noise_table(
+    low_hz: float, high_hz: float, tilt_db_per_octave: float, salt: str
+) -> NDArray[np.float32]:
+    """Return a cached, unit-RMS band of noise, ``TABLE_FRAMES`` long.
+
+    The noise keeps its spectrum but has its rare tall peaks shaved (clipped and
+    re-filtered a few times, peaks about 3.3 times the RMS instead of 5), which buys
+    headroom without a sound of its own.
+
+    Parameters
+    ----------
+    low_hz, high_hz
+        Corners of the band (second-order slopes outside it).
+    tilt_db_per_octave
+        Spectral tilt inside the band, relative to 1 kHz.
+    salt
+        Name of the table's fixed random source.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(TABLE_FRAMES,)`` read-only noise.
+
+    """
+    rng = chunk_rng(0, "table:" + salt, 0)
+    spec = np.fft.rfft(rng.standard_normal(TABLE_FRAMES))
+    f = np.maximum(np.fft.rfftfreq(TABLE_FRAMES, 1.0 / SAMPLE_RATE), 1.0)
+    mag = (f / 1000.0) ** (tilt_db_per_octave / 6.02)
+    mag /= 1.0 + (low_hz / f) ** 2
+    mag /= 1.0 + (f / high_hz) ** 2
+    out = low_crest_noise(mag, spec)
+    out.flags.writeable = False
+    return out
+
+
+def low_crest_noise(
+    magnitude: NDArray[np.float64], spectrum: NDArray[np.complex128]
+) -> NDArray[np.float32]:
+    """Return unit-RMS circular noise of a given amplitude spectrum, with its peaks shaved.
+
+    Starting from the phases of ``spectrum``, the signal is clipped at 2.8 times its RMS
+    and given back its amplitude spectrum a few times over: the spectrum (and so the
+    sound) stays, the rare tall peaks of Gaussian noise (five times the RMS and more)
+    go, leaving about 3.3 times the RMS.
+
+    Parameters
+    ----------
+    magnitude
+        ``(n // 2 + 1,)`` amplitude per bin of the wanted ``n``-frame signal.
+    spectrum
+        ``(n // 2 + 1,)`` spectrum whose phases seed the noise (e.g. of white noise).
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(n,)`` noise of unit RMS.
+
+    """
+    frames = 2 * (magnitude.size - 1)
+    phase = spectrum / np.maximum(np.abs(spectrum), 1e-12)
+    for _ in range(6):
+        x = np.fft.irfft(phase * magnitude, frames)
+        limit = 2.8 * np.sqrt(np.mean(x**2))
+        clipped = np.fft.rfft(np.clip(x, -limit, limit))
+        phase = clipped / np.maximum(np.abs(clipped), 1e-12)
+    x = np.fft.irfft(phase * magnitude, frames)
+    return np.asarray(x / np.sqrt(np.mean(x**2)), dtype=np.float32)
+
+
+def read_table(
+    table: NDArray[np.float32], rng: np.random.Generator, frames: int
+) -> NDArray[np.float32]:
+    """Return ``frames`` frames of a noise table from a random offset."""
+    start = int(rng.integers(0, table.size - frames))
+    return table[start : start + frames]
+
+
+def blend(
+    rng: np.random.Generator,
+    dark: NDArray[np.float32],
+    light: NDArray[np.float32],
+    level: NDArray[np.float32],
+    mix: NDArray[np.float32],
+    frames: int,
+) -> NDArray[np.float32]:
+    """Return a texture cross-faded between a dark and a light noise table.
+
+    Parameters
+    ----------
+    rng
+        Generator for the read offsets.
+    dark, light
+        Noise tables (``noise_table``).
+    level, mix
+        Control curves (one point per ``CONTROL_HOP`` frames, at least
+        ``ceil(frames / CONTROL_HOP)`` points): amplitude, and the share of ``light``.
+    frames
+        Length of the texture.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(frames,)`` texture: ``level * ((1 - mix) * dark + mix * light)``.
+
+    """
+    points = -(-frames // CONTROL_HOP)
+    span = points * CONTROL_HOP
+    bright = (level[:points] * mix[:points])[:, None]
+    dull = level[:points, None] - bright
+    out = read_table(dark, rng, span).reshape(points, CONTROL_HOP) * dull
+    out += read_table(light, rng, span).reshape(points, CONTROL_HOP) * bright
+    return out.reshape(span)[:frames]
+
+
+def impact_frames(
+    rng: np.random.Generator, speed: NDArray[np.float32], rate_hz: float
+) -> NDArray[np.int64]:
+    """Return frames of impacts whose rate follows a speed curve (Poisson, sorted).
+
+    Parameters
+    ----------
+    rng
+        Generator for the impacts.
+    speed
+        Control curve (one point per ``CONTROL_HOP`` frames), in [0, 1].
+    rate_hz
+        Impacts per second at speed 1.
+
+    Returns
+    -------
+    NDArray[np.int64]
+        Frames of the impacts inside the curve's span.
+
+    """
+    cum = np.cumsum(speed, dtype=np.float64)
+    total = float(cum[-1])
+    count = int(rng.poisson(total * CONTROL_HOP / SAMPLE_RATE * rate_hz))
+    where = np.searchsorted(cum, rng.uniform(0.0, total, count))
+    frames = where * CONTROL_HOP + rng.integers(0, CONTROL_HOP, count)
+    return np.sort(frames).astype(np.int64)
+
+
+def scatter(
+    frames: int,
+    bank: NDArray[np.float32],
+    grain_ids: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    gains: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """Mix grains of a bank into a mono buffer (events past the end are cut).
+
+    Parameters
+    ----------
+    frames
+        Length of the result.
+    bank
+        ``(g, length)`` grains.
+    grain_ids, starts, gains
+        ``(e,)`` grain, first frame and linear level of each event.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(frames,)`` mono mix.
+
+    """
+    if starts.size == 0:
+        return np.zeros(frames, dtype=np.float32)
+    length = bank.shape[1]
+    idx = (starts[:, None] + np.arange(length)).ravel()
+    vals = (bank[grain_ids] * gains[:, None]).ravel()
+    keep = idx < frames
+    return np.bincount(idx[keep], vals[keep], frames).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def click_bank(
+    count: int, length: int, low_hz: float, high_hz: float, salt: str
+) -> NDArray[np.float32]:
+    """Return a cached bank of tiny noise clicks (sharp attack, exponential decay).
+
+    Parameters
+    ----------
+    count
+        Number of grains.
+    length
+        Frames per grain (the decay fits inside).
+    low_hz, high_hz
+        Band the clicks' resonances are drawn from.
+    salt
+        Name of the bank's fixed random source.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(count, length)`` read-only grains of peak about 1.
+
+    """
+    rng = chunk_rng(0, "clicks:" + salt, 0)
+    t = np.arange(length) / SAMPLE_RATE
+    f = np.fft.rfftfreq(length * 2, 1.0 / SAMPLE_RATE)
+    bank = np.empty((count, length))
+    for i in range(count):
+        centre = np.exp(rng.uniform(np.log(low_hz), np.log(high_hz)))
+        width = centre * rng.uniform(0.2, 0.5)
+        mag = 1.0 / (1.0 + ((f - centre) / width) ** 2)
+        noise = np.fft.irfft(np.fft.rfft(rng.standard_normal(length * 2)) * mag)[
+            :length
+        ]
+        decay = np.exp(-t / (length / SAMPLE_RATE * rng.uniform(0.12, 0.3)))
+        attack = np.minimum(1.0, np.arange(length) / 3.0)
+        grain = noise * decay * attack
+        bank[i] = grain / np.max(np.abs(grain))
+    bank[:, -4:] = 0.0
+    out = bank.astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def _spans(
+    first: NDArray[np.int64], size: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return, for runs of ``size`` points from ``first``, each point's run and place in it."""
+    owner = np.repeat(np.arange(size.size), size)
+    local = np.arange(owner.size) - np.repeat(np.cumsum(size) - size, size)
+    return owner, local
+
+
+def stroke_controls(
+    rng: np.random.Generator,
+    offsets: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    peaks: NDArray[np.float64],
+    frames: int,
+    *,
+    skew: float = 0.3,
+    wobble: float = 0.15,
+    bias: float = 0.0,
+) -> NDArray[np.float32]:
+    """Return the speed curve of a run of strokes over a span of frames.
+
+    Each stroke's speed is a bell, 0 at both ends, whose peak sits off centre by a
+    random amount, times the slow speed fluctuation of a hand, scaled to its peak.
+
+    Parameters
+    ----------
+    rng
+        Generator for the strokes' shapes.
+    offsets, lengths
+        ``(s,)`` first frame and length in frames of each stroke inside the span.
+    peaks
+        ``(s,)`` peak speed of each stroke, in [0, 1].
+    frames
+        Length of the span.
+    skew
+        How far the peaks may sit off centre (0 = symmetric bells).
+    wobble
+        Depth of the hand's speed fluctuation.
+    bias
+        Shifts the peaks: negative values pull them earlier (a quick start, a long
+        glide).
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(frames // CONTROL_HOP + 2,)`` speeds, one per ``CONTROL_HOP`` frames (where
+        strokes overlap, the faster one).
+
+    """
+    count = offsets.size
+    size = lengths // CONTROL_HOP + 1
+    owner, local = _spans(offsets // CONTROL_HOP, size)
+    tau = local / np.maximum(size - 1, 1)[owner]
+    power = np.exp(bias + rng.uniform(-skew, skew, count))
+    sharpness = rng.uniform(0.6, 1.4, count)
+    rate = rng.uniform(1.0, 3.5, count)
+    phase = rng.uniform(0.0, 6.3, count)
+    bell = np.maximum(np.sin(np.pi * tau ** power[owner]), 0.0) ** sharpness[owner]
+    v = bell * (1.0 + wobble * np.sin(2.0 * np.pi * rate[owner] * tau + phase[owner]))
+    top = np.maximum.reduceat(v, np.cumsum(size) - size)
+    v *= (peaks / np.maximum(top, 1e-9))[owner]
+    speed = np.zeros(frames // CONTROL_HOP + 2, dtype=np.float32)
+    where = (offsets // CONTROL_HOP)[owner] + local
+    keep = where < speed.size
+    np.maximum.at(speed, where[keep], v[keep].astype(np.float32))
+    return speed
+
+
+def hold(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    points: int,
+    hop: int,
+    *,
+    drift: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """Return per-stroke values held over each stroke's control points (0 elsewhere).
+
+    Parameters
+    ----------
+    values
+        ``(s,)`` one value per stroke.
+    offsets, lengths
+        ``(s,)`` first frame and length in frames of each stroke.
+    points
+        Number of control points of the result.
+    hop
+        Frames between control points.
+    drift
+        ``(s,)`` optional change of the value over each stroke (a linear ramp centred on
+        the value).
+
+    Returns
+    -------
+    NDArray[np.float64]
+        ``(points,)`` control curve (where strokes overlap, the later one's).
+
+    """
+    first = offsets // hop
+    size = np.maximum(np.minimum(points, (offsets + lengths) // hop + 2) - first, 0)
+    owner, local = _spans(first, size)
+    held = np.asarray(values, dtype=np.float64)[owner]
+    if drift is not None:
+        held += (local / np.maximum(size - 1, 1)[owner] - 0.5) * drift[owner]
+    out = np.zeros(points)
+    out[first[owner] + local] = held
+    return out

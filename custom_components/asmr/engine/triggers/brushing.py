@@ -1,0 +1,147 @@
+"""Soft brushing: a soft brush swept over a microphone or fabric, around the head.
+
+The scratching gesture model, slower and softer: back-and-forth strokes of 0.4-1.9 s
+whose speed drives the level and a gentle brightening of a wide, low-weighted noise
+texture, with a sparse sprinkle of faint bristle flicks. Strokes come in runs, each in
+its own style (long sweeps, steady strokes or a flurry of short ones); within a run the
+brush turns without lifting, so the sound dips rather than stops. Each run sits at its
+own spot and every stroke travels across it, so the sound sweeps between the ears.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..dsp import fade_edges
+from ..gestures import (
+    CONTROL_HOP,
+    blend,
+    click_bank,
+    hold,
+    impact_frames,
+    noise_table,
+    scatter,
+    stroke_controls,
+)
+from ..spatial import (
+    CONTROL_HOP as SPATIAL_HOP,
+    MAX_ITD_FRAMES,
+    control_points,
+    place_moving_at,
+)
+
+SEGMENT_S = 8
+"""Length of the timeline segments, in seconds (whole chunks)."""
+
+GAIN = 0.155
+"""Output gain that brings the trigger to its working level (about -20 LUFS)."""
+
+Timeline = tuple[NDArray[np.float64], ...]
+
+
+@lru_cache(maxsize=8)
+def _timeline(seed: int, segment: int) -> Timeline:
+    """Return the strokes of one segment: start (s), length (s), speed, spot, tone."""
+    rng = chunk_rng(seed, "brushing/segment", segment)
+    runs = 12
+    # Each run has a style: long sweeps, steady strokes, or a flurry of short flicks.
+    style = rng.choice(3, runs, p=[0.3, 0.55, 0.15])
+    counts = np.choose(
+        style,
+        [rng.integers(2, 4, runs), rng.integers(3, 7, runs), rng.integers(4, 9, runs)],
+    )
+    base = np.choose(
+        style,
+        [
+            rng.uniform(1.3, 1.9, runs),
+            rng.uniform(0.6, 1.1, runs),
+            rng.uniform(0.4, 0.55, runs),
+        ],
+    )
+    pause = rng.uniform(0.25, 0.9, runs)
+    spot = rng.normal(0.0, 20.0, runs)
+    tone = rng.uniform(-0.1, 0.1, runs)
+    strokes = int(counts.sum())
+    run_of = np.repeat(np.arange(runs), counts)
+    dur = np.minimum(base[run_of] * rng.uniform(0.8, 1.2, strokes), 1.9)
+    # Back and forth without lifting: the next stroke starts as the last one turns.
+    gap = rng.uniform(-0.06, 0.05, strokes) * np.minimum(dur, 1.0)
+    gap[np.cumsum(counts) - 1] += pause
+    start = SEGMENT_S * segment + np.concatenate([[0.0], np.cumsum(dur + gap)[:-1]])
+    speed = rng.uniform(0.6, 1.0, strokes)
+    # A stroke still sounding when the next segment begins is left out.
+    keep = start + dur + 0.05 < SEGMENT_S * (segment + 1)
+    return start[keep], dur[keep], speed[keep], spot[run_of][keep], tone[run_of][keep]
+
+
+def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
+    """Render the brush strokes that start in one chunk.
+
+    Parameters
+    ----------
+    request
+        Seed, chunk index and the layer's placement.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(BUFFER_FRAMES, 2)`` stereo strokes placed around the head.
+
+    """
+    t0 = request.start_s
+    start, dur, speed, spot, tone = _timeline(request.seed, request.index // SEGMENT_S)
+    mine = (start >= t0) & (start < t0 + 1.0)
+    out = np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
+    if not mine.any():
+        return out
+    rng = chunk_rng(request.seed, "brushing", request.index)
+    first = round((start[mine][0] - t0) * SAMPLE_RATE)
+    offsets = np.round((start[mine] - t0) * SAMPLE_RATE).astype(np.int64) - first
+    lengths = np.round(dur[mine] * SAMPLE_RATE).astype(np.int64)
+    frames = min(int(np.max(offsets + lengths)), BUFFER_FRAMES - first - MAX_ITD_FRAMES)
+    v = stroke_controls(
+        rng, offsets, lengths, speed[mine], frames, skew=0.4, wobble=0.1
+    )
+    tilt = hold(tone[mine], offsets, lengths, v.size, CONTROL_HOP).astype(np.float32)
+    gain = np.float32(GAIN)
+    mono = blend(
+        rng,
+        noise_table(60.0, 1400.0, -2.0, "brush-soft"),
+        noise_table(250.0, 5000.0, -1.0, "brush-airy"),
+        v**0.9 * gain,
+        np.clip(0.15 + 0.55 * v + tilt, 0.0, 1.0),
+        frames,
+    )
+    hits = impact_frames(rng, v, 70.0)
+    hits = hits[hits < frames]
+    bank = click_bank(24, 192, 1500.0, 5000.0, "bristle")
+    gains = v[hits // CONTROL_HOP] * rng.uniform(0.1, 0.35, hits.size).astype(
+        np.float32
+    )
+    mono += scatter(
+        frames, bank, rng.integers(0, bank.shape[0], hits.size), hits, gains * gain
+    )
+    fade_edges(mono, CONTROL_HOP)
+    sweep = np.where(np.arange(offsets.size) % 2 == 0, 25.0, -25.0)
+    az_offset = hold(
+        spot[mine], offsets, lengths, control_points(frames), SPATIAL_HOP, drift=sweep
+    )
+    stereo = place_moving_at(
+        mono,
+        request.placement,
+        request.seed,
+        t0 + first / SAMPLE_RATE,
+        salt="brushing",
+        offset_deg=az_offset,
+    )
+    out[first : first + frames] = stereo
+    return out
+
+
+TRIGGER = Trigger(
+    id="brushing", name="Soft brushing", close=True, render_chunk=render_chunk
+)

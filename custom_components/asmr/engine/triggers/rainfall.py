@@ -1,0 +1,249 @@
+"""Rainfall: van den Doel's bubble model over a filtered hiss bed (after Farnell).
+
+Each droplet is an impact click; some entrain an air bubble that rings as a damped
+sinusoid whose pitch rises while it decays (van den Doel's model, see
+``events.bubble``), its radius setting pitch and decay. Clicks, bubbles and the brighter
+ticks of drops on a window pane are precomputed once into banks. Each chunk scatters
+about a hundred foreground droplets per second, each with its own grain, level and
+place in the stereo field, over a wide bed: a hiss of far-off rain and a drizzle
+texture of several hundred more droplets per second. The shower's intensity drifts
+slowly (droplet rate and bed level together). ``renderer(glass=...)`` sets how much of
+the rain falls on glass; the trigger's default mix has some of both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache, partial
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..base import (
+    BUFFER_FRAMES,
+    CHUNK_FRAMES,
+    SAMPLE_RATE,
+    ChunkRequest,
+    Trigger,
+    chunk_rng,
+)
+from ..events import (
+    BANK_FRAMES,
+    CONTROL_HOP,
+    GrainSet,
+    band,
+    bed_segment,
+    bubbles,
+    control_times,
+    fade_tail,
+    filtered,
+    grain_set,
+    peak_normalised,
+    poisson_times,
+    ramp,
+    scatter_events,
+    shaped_noise,
+    soft_limit,
+    texture,
+    with_wrap,
+    wobble,
+)
+
+DROPS_PER_S = 110.0
+"""Average foreground droplets per second (each placed on its own) at middle intensity."""
+
+DRIZZLE_PER_S = 700.0
+"""Droplets per second in the diffuse drizzle texture behind the foreground drops."""
+
+BUBBLE_SHARE = 0.3
+"""Share of surface droplets that entrain a ringing bubble."""
+
+GLASS_SHARE = 0.3
+"""Share of droplets that land on a window pane in the default mix."""
+
+_SALT = "rainfall"
+_CLICKS = 160
+_BUBBLES = 256
+_LIMITED_FRAMES = CHUNK_FRAMES + 8192
+_LEVEL = 1.47
+_HISS_GAIN = 0.022 * _LEVEL
+_DRIZZLE_GAIN = 0.022 * _LEVEL
+_CLICK_GAIN = 0.09 * _LEVEL
+_BUBBLE_GAIN = 0.1 * _LEVEL
+_GLASS_GAIN = 0.07 * _LEVEL
+
+
+def _click(rng: np.random.Generator, length: int) -> NDArray[np.float64]:
+    """Return a droplet impact: a short noise burst of random brightness."""
+    tau = rng.uniform(0.25e-3, 1.6e-3)
+    t = np.arange(length) / SAMPLE_RATE
+    cut = rng.uniform(1200.0, 6000.0)
+    low = rng.uniform(150.0, 600.0)
+    noise = filtered(
+        rng.standard_normal(length), partial(band, low_hz=low, high_hz=cut, order=2)
+    )
+    y = noise * np.exp(-t / tau)
+    y[:3] *= np.array([0.3, 0.6, 0.9])
+    return peak_normalised(fade_tail(y, length // 4))
+
+
+def _glass_tick(rng: np.random.Generator, length: int) -> NDArray[np.float64]:
+    """Return a drop on a window pane: a bright tick with a faint ring of a few pane modes."""
+    t = np.arange(length) / SAMPLE_RATE
+    tick = filtered(
+        rng.standard_normal(length),
+        partial(
+            band,
+            low_hz=rng.uniform(1500.0, 3500.0),
+            high_hz=rng.uniform(7000.0, 11000.0),
+            order=2,
+        ),
+    ) * np.exp(-t / rng.uniform(0.12e-3, 0.5e-3))
+    ring = np.zeros(length)
+    for _ in range(3):
+        f = rng.uniform(2000.0, 9000.0)
+        decay = np.exp(-t / rng.uniform(1.0e-3, 3.5e-3))
+        ring += (
+            rng.uniform(0.2, 1.0)
+            * np.sin(2.0 * np.pi * f * t + rng.uniform(0, 6.3))
+            * decay
+        )
+    ring *= 0.35 * np.max(np.abs(tick)) / (np.max(np.abs(ring)) + 1e-12)
+    y = tick + ring
+    y[:4] *= np.array([0.2, 0.5, 0.8, 0.95])
+    return peak_normalised(fade_tail(y, length // 4))
+
+
+@lru_cache(maxsize=1)
+def _banks() -> dict[str, GrainSet]:
+    """Build the grains once (fixed seed): impact clicks, glass ticks and bubbles.
+
+    Each kind has its own set (for the drizzle textures), and ``"all"`` holds them in
+    one set, clicks first, then glass ticks, then bubbles (for the foreground drops).
+    """
+    rng = np.random.default_rng(0x5A1F)
+    # Radii between 0.3 and 3.5 mm, log-distributed with more small bubbles than large.
+    radii = 10.0 ** (
+        np.log10(0.3e-3) + np.log10(3.5 / 0.3) * rng.random(_BUBBLES) ** 1.6
+    )
+    clicks = [_click(rng, 512) for _ in range(_CLICKS)]
+    glass = [_glass_tick(rng, 1024) for _ in range(_CLICKS)]
+    drops = list(bubbles(radii, 4096, rng))
+    return {
+        "click": grain_set(clicks, floor_db=-40.0),
+        "glass": grain_set(glass, floor_db=-40.0),
+        "bubble": grain_set(drops, floor_db=-40.0),
+        "all": grain_set(clicks + glass + drops, floor_db=-38.0),
+    }
+
+
+@lru_cache(maxsize=1)
+def _beds() -> dict[str, NDArray[np.float32]]:
+    """Build the bed banks once: far hiss with some body, and drizzle on ground and glass."""
+    banks = _banks()
+
+    def hiss(f: NDArray[np.float64]) -> NDArray[np.float64]:
+        bright = band(f, low_hz=500.0, high_hz=7000.0, tilt_db_per_octave=-1.5)
+        body = 0.45 * band(f, low_hz=60.0, high_hz=500.0, tilt_db_per_octave=-3.0)
+        return bright + body
+
+    ground = [
+        (banks["click"], DRIZZLE_PER_S, 1.0),
+        (banks["bubble"], 0.08 * DRIZZLE_PER_S, 0.6),
+    ]
+    glass = [
+        (banks["glass"], DRIZZLE_PER_S, 1.0),
+        (banks["bubble"], 0.03 * DRIZZLE_PER_S, 0.5),
+    ]
+    return {
+        "hiss": shaped_noise(BANK_FRAMES, hiss, seed=11),
+        "ground": texture(ground, seed=12)[:BANK_FRAMES],
+        "glass": texture(glass, seed=13)[:BANK_FRAMES],
+    }
+
+
+@lru_cache(maxsize=8)
+def _bed(glass: float) -> NDArray[np.float32]:
+    """Return the whole rain bed (hiss and drizzle) for a share of window-pane drops."""
+    beds = _beds()
+    mix = (
+        _HISS_GAIN * beds["hiss"]
+        + _DRIZZLE_GAIN * np.sqrt(1.0 - glass) * beds["ground"]
+        + _DRIZZLE_GAIN * np.sqrt(glass) * beds["glass"]
+    )
+    return with_wrap(mix.astype(np.float32))
+
+
+def _intensity(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the shower's intensity (droplet-rate factor, about 0.66-1.5) at absolute times."""
+    slow = wobble(t, seed=seed, salt=_SALT + "/swell", periods=(17.0, 9.1, 5.3))
+    return np.asarray(2.0 ** (0.6 * slow))
+
+
+def render_rain(
+    request: ChunkRequest, *, glass: float = GLASS_SHARE
+) -> NDArray[np.float32]:
+    """Render one chunk of rain.
+
+    Parameters
+    ----------
+    request
+        Seed and chunk index (placement is ignored: rain is all around).
+    glass
+        Share of droplets that land on a window pane (0 = open ground, 1 = only glass).
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(BUFFER_FRAMES, 2)`` float32 chunk buffer.
+
+    """
+    banks = _banks()
+    rng = chunk_rng(request.seed, _SALT, request.index)
+    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    level = _intensity(request.seed, control_times(request.index))
+    bed = _bed(round(float(np.clip(glass, 0.0, 1.0)), 2))
+    bed_segment(out, bed, rng, ramp(np.sqrt(level)))
+
+    starts = poisson_times(rng, DROPS_PER_S * level[: CHUNK_FRAMES // CONTROL_HOP + 1])
+    n = starts.size
+    u = rng.random((4, n))
+    size = np.exp(0.5 * rng.standard_normal(n)).clip(0.25, 1.9)
+    pans = 2.0 * u[0] - 1.0
+    on_glass = u[1] < glass
+    # Surface drops play a click; a share of them entrain a bubble just after.
+    ids = (u[2] * _CLICKS).astype(np.int64) + np.where(on_glass, _CLICKS, 0)
+    gains = size * np.where(on_glass, _GLASS_GAIN, _CLICK_GAIN)
+    ringing = ~on_glass & (u[3] < BUBBLE_SHARE)
+    spread = u[3][ringing] / BUBBLE_SHARE
+    ids = np.concatenate(
+        [ids, 2 * _CLICKS + (u[2][ringing] * _BUBBLES).astype(np.int64)]
+    )
+    starts = np.concatenate(
+        [starts, starts[ringing] + (spread * 96.0).astype(np.int64)]
+    )
+    gains = np.concatenate(
+        [gains, _BUBBLE_GAIN * np.sqrt(size[ringing]) * (0.5 + 0.5 * spread)]
+    )
+    pans = np.concatenate([pans, pans[ringing]])
+    batches = banks["all"].events(ids, starts, gains, pans)
+    scatter_events(out, batches)
+    # The rare pile-up of loud events is bent down rather than left to clip.
+    for ear in range(2):
+        soft_limit(out[ear, :_LIMITED_FRAMES], knee=0.45, ceiling=0.62)
+    return out.T
+
+
+def renderer(*, glass: float) -> Callable[[ChunkRequest], NDArray[np.float32]]:
+    """Return a rain renderer with a given share of window-pane droplets (see ``render_rain``)."""
+    return partial(render_rain, glass=glass)
+
+
+def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
+    """Render one chunk of rain with the default mix of ground and window drops."""
+    return render_rain(request)
+
+
+TRIGGER = Trigger(
+    id="rainfall", name="Rainfall", close=False, render_chunk=render_chunk
+)

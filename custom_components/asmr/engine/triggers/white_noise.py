@@ -1,0 +1,48 @@
+"""White noise bed: flat spectrum, independent left and right channels."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..base import ChunkRequest, Trigger, chunk_rng
+from ..dsp import rfft_freqs, spectral_noise
+
+HOP = 1920
+"""Frame hop of the spectral synthesis, in frames."""
+
+RMS = 0.044
+"""Per-channel RMS of the bed at its working level (about -20 LUFS)."""
+
+
+@lru_cache(maxsize=1)
+def _magnitude() -> NDArray[np.float32]:
+    """Return the flat magnitude, with only DC removed."""
+    mag = np.full(rfft_freqs(2 * HOP).shape, RMS, dtype=np.float32)
+    mag[0] = 0.0
+    return mag
+
+
+def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
+    """Render the white noise that starts in one chunk.
+
+    Parameters
+    ----------
+    request
+        Seed and chunk index (placement is ignored: the bed stays wide).
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(BUFFER_FRAMES, 2)`` decorrelated stereo noise.
+
+    """
+    rng = chunk_rng(request.seed, "white_noise", request.index)
+    return spectral_noise(rng, _magnitude(), hop=HOP)
+
+
+TRIGGER = Trigger(
+    id="white_noise", name="White noise", close=False, render_chunk=render_chunk
+)

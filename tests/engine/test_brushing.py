@@ -1,0 +1,51 @@
+"""Tests for the brushing trigger."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+import pytest
+
+from custom_components.asmr.engine.base import SAMPLE_RATE
+from custom_components.asmr.engine.triggers.brushing import TRIGGER
+
+from .helpers import active_runs, centroid_hz, render_from
+
+
+@pytest.fixture(scope="module")
+def minute() -> NDArray[np.float32]:
+    """Return a minute of the trigger with a sweeping placement."""
+    return render_from(TRIGGER, 1, 60)
+
+
+def test_soft_wide_and_darker_than_scratching(minute: NDArray[np.float32]) -> None:
+    """Soft brushing is wide-band but weighted low: its centroid is far below a scratch."""
+    centroid = centroid_hz(minute)
+    assert 700.0 < centroid < 2500.0
+    mono = minute.mean(axis=1)
+    power = np.abs(np.fft.rfft(mono)) ** 2
+    f = np.fft.rfftfreq(mono.size, 1.0 / SAMPLE_RATE)
+    for low, high in ((100.0, 500.0), (500.0, 2000.0), (2000.0, 8000.0)):
+        assert power[(f >= low) & (f < high)].sum() / power.sum() > 0.05
+
+
+def test_long_slow_strokes(minute: NDArray[np.float32]) -> None:
+    """Strokes last from a third of a second to two seconds, about a second on average.
+
+    A stroke ends in silence or, going back and forth, in a dip of the level where the
+    brush turns; the mean stroke is the sounding time over the number of such ends.
+    """
+    frame = SAMPLE_RATE // 50
+    count = minute.shape[0] // frame
+    power = np.mean(minute[: count * frame].reshape(count, -1) ** 2, axis=1)
+    level = 10.0 * np.log10(np.convolve(power, np.ones(3) / 3.0, mode="same") + 1e-20)
+    active = level > level.max() - 35.0
+    around = np.lib.stride_tricks.sliding_window_view(
+        np.pad(level, 15, mode="edge"), 31
+    )
+    turn = (level == around.min(axis=1)) & (level < around.max(axis=1) - 8.0) & active
+    starts = np.sum(active[1:] & ~active[:-1])
+    mean_stroke = active.sum() * 0.02 / (turn.sum() + starts)
+    assert 0.5 < mean_stroke < 1.6
+    runs = active_runs(minute)
+    assert runs.max() < 12.0  # runs of strokes end, the brush lifts now and then

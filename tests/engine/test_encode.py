@@ -1,0 +1,170 @@
+"""Tests for encoding: every format round-trips, exact sizes, byte ranges, Vorbis blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import importlib
+import io
+import sys
+
+import numpy as np
+from numpy.typing import NDArray
+import pytest
+import soundfile
+
+from custom_components.asmr.engine.base import SAMPLE_RATE
+from custom_components.asmr.engine.render import render
+from custom_components.asmr.engine.scenes import resolve_scene, trigger_scene
+
+FRAMES = 3 * SAMPLE_RATE + 777
+
+# The package re-exports the function encode(), which hides the module attribute.
+enc = importlib.import_module("custom_components.asmr.engine.encode")
+
+
+def _blocks(start: int = 0, frames: int = FRAMES) -> Iterator[NDArray[np.float32]]:
+    """Return a short scene render from a frame to the end."""
+    return render(
+        resolve_scene("fireside_pages"),
+        seed=3,
+        start=start,
+        stop=frames,
+        fade_out_s=1.0,
+    )
+
+
+def _decode(data: bytes) -> np.ndarray:
+    """Decode file bytes with libsndfile."""
+    audio, rate = soundfile.read(io.BytesIO(data), dtype="float32")
+    assert rate == SAMPLE_RATE
+    return np.asarray(audio)
+
+
+def test_formats_table() -> None:
+    """Every format has a MIME type and extension; this machine encodes them all."""
+    assert set(enc.FORMATS) == {"mp3", "flac", "ogg", "wav"}
+    assert enc.FORMATS["mp3"] == ("audio/mpeg", "mp3")
+    assert set(enc.available_formats()) == set(enc.FORMATS)
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "ogg", "mp3"])
+def test_every_format_round_trips(fmt: str) -> None:
+    """Decoding gives the requested length (MP3: plus its delay, rounded up to frames)."""
+    data = b"".join(enc.encode(_blocks(), fmt=fmt, frames=FRAMES))
+    audio = _decode(data)
+    if fmt == "mp3":
+        assert audio.shape == (enc.mp3_frame_count(FRAMES) * enc.MP3_FRAME_SAMPLES, 2)
+        assert len(data) == enc.encoded_size("mp3", FRAMES)
+        original = np.concatenate(list(_blocks()))
+        # The audio starts MP3_DELAY frames in: it lines up with the render there.
+        shifted = audio[enc.MP3_DELAY : enc.MP3_DELAY + FRAMES, 0]
+        assert np.corrcoef(shifted, original[:, 0])[0, 1] > 0.9
+    else:
+        assert audio.shape == (FRAMES, 2)
+    if fmt in {"wav", "flac"}:
+        original = np.concatenate(list(_blocks()))
+        np.testing.assert_allclose(audio, original, atol=1.0 / 32000)
+
+
+@pytest.mark.parametrize("frames", [1, 1152, 1153, 48_000, 10 * 48_000 + 17])
+def test_wav_and_mp3_sizes_are_exact(frames: int) -> None:
+    """WAV and MP3 byte counts equal what encoded_size promised before the first byte."""
+    for fmt in ("wav", "mp3"):
+        blocks = render(trigger_scene("pink_noise"), stop=frames)
+        data = b"".join(enc.encode(blocks, fmt=fmt, frames=frames))
+        assert len(data) == enc.encoded_size(fmt, frames)
+    assert enc.encoded_size("flac", 10) is None
+    assert enc.encoded_size("mp3", 48_000) % 384 == 0
+
+
+@pytest.mark.parametrize("first_byte", [0, 3, 44, 47, 98_765, 4 * FRAMES + 40])
+def test_wav_byte_ranges_equal_the_file_tail(first_byte: int) -> None:
+    """A WAV stream from any byte is byte-identical to the full file from there."""
+    full = b"".join(enc.encode(_blocks(), fmt="wav", frames=FRAMES))
+    tail = b"".join(
+        enc.stream_bytes(_blocks, fmt="wav", frames=FRAMES, first_byte=first_byte)
+    )
+    assert tail == full[first_byte:]
+
+
+def test_mp3_byte_ranges_keep_length_and_frame_grid() -> None:
+    """An MP3 stream from a byte has the file's length and its frames where they belong."""
+    full = b"".join(enc.encode(_blocks(), fmt="mp3", frames=FRAMES))
+    for first_byte in (384 * 20, 384 * 20 + 100, len(full) - 384):
+        tail = b"".join(
+            enc.stream_bytes(_blocks, fmt="mp3", frames=FRAMES, first_byte=first_byte)
+        )
+        assert len(tail) == len(full) - first_byte
+        skip = -first_byte % 384
+        grid = tail[skip:]
+        assert all(grid[i : i + 2] == b"\xff\xfb" for i in range(0, len(grid), 384))
+    spliced = full[: 384 * 60] + b"".join(
+        enc.stream_bytes(_blocks, fmt="mp3", frames=FRAMES, first_byte=384 * 60)
+    )
+    decoded = _decode(spliced)
+    reference = _decode(full)
+    later = slice(384 * 0 + 62 * 1152, 100 * 1152)  # after the splice has settled
+    assert np.corrcoef(decoded[later, 0], reference[later, 0])[0, 1] > 0.9
+
+
+def test_vorbis_is_written_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One huge block reaches libsndfile in pieces of at most WRITE_FRAMES frames."""
+    sizes: list[int] = []
+    real_write = soundfile.SoundFile.write
+
+    def spy(self: soundfile.SoundFile, data: np.ndarray) -> None:
+        sizes.append(len(data))
+        real_write(self, data)
+
+    monkeypatch.setattr(soundfile.SoundFile, "write", spy)
+    frames = 60 * SAMPLE_RATE
+    huge = np.concatenate(list(render(trigger_scene("white_noise"), stop=frames)))
+    data = b"".join(enc.encode(iter([huge]), fmt="ogg", frames=frames))
+    assert max(sizes) <= enc.WRITE_FRAMES
+    assert sum(sizes) == frames
+    assert _decode(data).shape == (frames, 2)
+
+
+def test_wav_works_without_soundfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without soundfile only WAV is offered, and it still encodes."""
+    monkeypatch.setitem(sys.modules, "soundfile", None)
+    enc.available_formats.cache_clear()
+    try:
+        assert enc.available_formats() == ("wav",)
+        data = b"".join(enc.encode(_blocks(), fmt="wav", frames=FRAMES))
+        assert len(data) == enc.encoded_size("wav", FRAMES)
+        with pytest.raises(enc.FormatError, match="mp3"):
+            enc.encode(_blocks(), fmt="mp3", frames=FRAMES)
+    finally:
+        enc.available_formats.cache_clear()
+
+
+def test_bad_requests_are_refused() -> None:
+    """Unknown formats, bad lengths and offsets past the end are refused up front."""
+    with pytest.raises(enc.FormatError, match="aiff"):
+        enc.encode(_blocks(), fmt="aiff", frames=FRAMES)
+    with pytest.raises(ValueError, match="frames"):
+        enc.encode(_blocks(), fmt="wav", frames=0)
+    with pytest.raises(ValueError, match="outside"):
+        enc.stream_bytes(_blocks, fmt="wav", frames=FRAMES, first_byte=10**9)
+
+
+def test_wav_longer_than_riff_can_say_marks_its_sizes_unknown() -> None:
+    """Past 4 GiB the WAV size fields hold 0xFFFFFFFF; the byte count stays exact."""
+    header = enc.wav_header(8 * 3600 * SAMPLE_RATE)
+    assert header[4:8] == b"\xff\xff\xff\xff"
+    assert header[40:44] == b"\xff\xff\xff\xff"
+    assert (
+        enc.encoded_size("wav", 8 * 3600 * SAMPLE_RATE)
+        == 44 + 8 * 3600 * SAMPLE_RATE * 4
+    )
+    assert enc.wav_header(SAMPLE_RATE)[40:44] == (SAMPLE_RATE * 4).to_bytes(4, "little")
+
+
+def test_flac_byte_ranges_equal_the_file_tail() -> None:
+    """FLAC encoding is deterministic, so a stream from a byte is the file's tail."""
+    full = b"".join(enc.encode(_blocks(), fmt="flac", frames=FRAMES))
+    tail = b"".join(
+        enc.stream_bytes(_blocks, fmt="flac", frames=FRAMES, first_byte=1000)
+    )
+    assert tail == full[1000:]

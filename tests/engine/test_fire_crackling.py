@@ -1,0 +1,111 @@
+"""Tests for fire crackling: roar, hiss and clustered, power-law crackles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from custom_components.asmr.engine.base import (
+    BUFFER_FRAMES,
+    CHUNK_FRAMES,
+    SAMPLE_RATE,
+    ChunkRequest,
+)
+from custom_components.asmr.engine.triggers import fire_crackling
+from custom_components.asmr.engine.triggers.fire_crackling import TRIGGER
+
+from .helpers import stitch, window_correlation
+
+
+def _band(audio: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Return the mono mix band-limited between two frequencies (brick-wall FFT filter)."""
+    mono = audio.mean(axis=1).astype(np.float64)
+    spec = np.fft.rfft(mono)
+    freqs = np.fft.rfftfreq(mono.size, 1.0 / SAMPLE_RATE)
+    spec[(freqs < low) | (freqs > high)] = 0.0
+    return np.fft.irfft(spec, mono.size)
+
+
+def test_deterministic_and_seeded() -> None:
+    """The same request gives the same chunk; another seed or chunk gives another."""
+    a = TRIGGER.render_chunk(ChunkRequest(seed=3, index=5))
+    assert a.shape == (BUFFER_FRAMES, 2)
+    assert a.dtype == np.float32
+    assert np.array_equal(a, TRIGGER.render_chunk(ChunkRequest(seed=3, index=5)))
+    assert not np.allclose(a, TRIGGER.render_chunk(ChunkRequest(seed=4, index=5)))
+    assert not np.allclose(a, TRIGGER.render_chunk(ChunkRequest(seed=3, index=6)))
+
+
+def test_level_is_steady_and_peaks_bounded() -> None:
+    """The fire holds its working level and its loudest pops stay well below clipping."""
+    audio = stitch(TRIGGER, seconds=40, seed=2)
+    assert np.isfinite(audio).all()
+    assert np.abs(audio).max() < 0.7
+    rms = np.sqrt(np.mean(audio.reshape(8, 5 * CHUNK_FRAMES, 2) ** 2, axis=(1, 2)))
+    level_db = 20 * np.log10(rms)
+    assert level_db.max() - level_db.min() < 4.0
+
+
+def test_loudness_holds_across_seeds() -> None:
+    """Any seed lands within half a loudness unit of the others over 40 seconds."""
+    pyln = pytest.importorskip("pyloudnorm")
+    meter = pyln.Meter(SAMPLE_RATE)
+    levels = [
+        meter.integrated_loudness(
+            stitch(TRIGGER, seconds=40, seed=seed).astype(np.float64)
+        )
+        for seed in (0, 7, 1234)
+    ]
+    assert max(levels) - min(levels) < 1.0, levels
+    assert -23.0 < float(np.mean(levels)) < -17.0, levels
+
+
+def test_nothing_repeats() -> None:
+    """Ten-second windows of a minute of fire do not resemble each other."""
+    assert window_correlation(stitch(TRIGGER, seconds=60, seed=5)) < 0.3
+
+
+def test_wide_decorrelated_stereo() -> None:
+    """Roar and hiss differ between the ears; neither side dominates."""
+    audio = stitch(TRIGGER, seconds=10, seed=1).astype(np.float64)
+    assert abs(np.corrcoef(audio.T)[0, 1]) < 0.3
+    left, right = np.sqrt(np.mean(audio**2, axis=0))
+    assert abs(20 * np.log10(left / right)) < 1.5
+
+
+def test_low_roar_and_impulsive_crackles() -> None:
+    """Below 300 Hz a steady roar carries the body; above 1.5 kHz crackles are impulsive."""
+    audio = stitch(TRIGGER, seconds=20, seed=4)
+    mono = audio.mean(axis=1).astype(np.float64)
+    low = _band(audio, 20.0, 300.0)
+    assert np.sum(low**2) / np.sum(mono**2) > 0.3
+    high = _band(audio, 1500.0, 16000.0)
+    kurtosis = np.mean(high**4) / np.mean(high**2) ** 2
+    assert kurtosis > 8.0, kurtosis  # Gaussian noise would give 3
+
+
+def test_roar_flickers() -> None:
+    """The roar's level licks up and down from one tenth of a second to the next."""
+    low = _band(stitch(TRIGGER, seconds=20, seed=6), 20.0, 300.0)
+    hop = SAMPLE_RATE // 10
+    rms_db = 10 * np.log10(
+        np.mean(low[: low.size // hop * hop].reshape(-1, hop) ** 2, axis=1)
+    )
+    assert np.std(np.diff(rms_db)) > 0.8
+
+
+def test_crackles_come_in_bursts_with_heavy_tailed_sizes() -> None:
+    """Crackles cluster in time (bursty gaps) and their sizes follow a heavy tail."""
+    rng = np.random.default_rng(0)
+    starts, sizes, pans = [], [], []
+    for _ in range(200):
+        s, z, p = fire_crackling.crackle_events(rng, 1.0)
+        starts.append(np.sort(s))
+        sizes.append(z)
+        pans.append(p)
+    gaps = np.concatenate([np.diff(s) for s in starts])
+    assert gaps.std() / gaps.mean() > 1.2  # a Poisson stream would give 1
+    size = np.concatenate(sizes)
+    assert np.percentile(size, 99) > 2.5 * np.median(size)
+    pan = np.concatenate(pans)
+    assert pan.min() < -0.8 and pan.max() > 0.8

@@ -1,0 +1,157 @@
+"""Tests for rainfall: van den Doel droplets over a hiss bed, on the ground or a window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from custom_components.asmr.engine.base import (
+    BUFFER_FRAMES,
+    CHUNK_FRAMES,
+    SAMPLE_RATE,
+    ChunkRequest,
+)
+from custom_components.asmr.engine.events import (
+    MAX_ITD_FRAMES,
+    Events,
+    bubble,
+    scatter_events,
+)
+from custom_components.asmr.engine.triggers.rainfall import TRIGGER, renderer
+
+from .helpers import stitch, window_correlation
+
+
+def _centroid(audio: np.ndarray) -> float:
+    """Return the spectral centroid of the mono mix, in Hz."""
+    spectrum = np.abs(np.fft.rfft(audio.mean(axis=1).astype(np.float64))) ** 2
+    freqs = np.fft.rfftfreq(audio.shape[0], 1.0 / SAMPLE_RATE)
+    return float((spectrum * freqs).sum() / spectrum.sum())
+
+
+def test_deterministic_and_seeded() -> None:
+    """The same request gives the same chunk; another seed or chunk gives another."""
+    a = TRIGGER.render_chunk(ChunkRequest(seed=3, index=5))
+    assert a.shape == (BUFFER_FRAMES, 2)
+    assert a.dtype == np.float32
+    assert np.array_equal(a, TRIGGER.render_chunk(ChunkRequest(seed=3, index=5)))
+    assert not np.allclose(a, TRIGGER.render_chunk(ChunkRequest(seed=4, index=5)))
+    assert not np.allclose(a, TRIGGER.render_chunk(ChunkRequest(seed=3, index=6)))
+
+
+def test_level_is_steady_and_peaks_bounded() -> None:
+    """Rain keeps a steady working level (slow swells only) and never peaks near clipping."""
+    audio = stitch(TRIGGER, seconds=40, seed=2)
+    assert np.isfinite(audio).all()
+    assert np.abs(audio).max() < 0.7
+    rms = np.sqrt(np.mean(audio.reshape(8, 5 * CHUNK_FRAMES, 2) ** 2, axis=(1, 2)))
+    level_db = 20 * np.log10(rms)
+    assert level_db.max() - level_db.min() < 4.0
+    assert -32.0 < level_db.mean() < -16.0
+
+
+def test_loudness_holds_across_seeds() -> None:
+    """Any seed lands within half a loudness unit of the others over 40 seconds."""
+    pyln = pytest.importorskip("pyloudnorm")
+    meter = pyln.Meter(SAMPLE_RATE)
+    levels = [
+        meter.integrated_loudness(
+            stitch(TRIGGER, seconds=40, seed=seed).astype(np.float64)
+        )
+        for seed in (0, 7, 1234)
+    ]
+    assert max(levels) - min(levels) < 1.0, levels
+    assert -23.0 < float(np.mean(levels)) < -17.0, levels
+
+
+def test_nothing_repeats() -> None:
+    """Ten-second windows of a minute of rain do not resemble each other."""
+    assert window_correlation(stitch(TRIGGER, seconds=60, seed=5)) < 0.3
+
+
+def test_wide_decorrelated_stereo() -> None:
+    """The bed is decorrelated between the ears and droplets land all across the field."""
+    audio = stitch(TRIGGER, seconds=10, seed=1).astype(np.float64)
+    assert abs(np.corrcoef(audio.T)[0, 1]) < 0.3
+    left, right = np.sqrt(np.mean(audio**2, axis=0))
+    assert abs(20 * np.log10(left / right)) < 1.5
+
+
+def test_energy_sits_in_the_rain_band() -> None:
+    """Most of the energy lies between 150 Hz and 10 kHz: no rumble, no piercing fizz."""
+    audio = stitch(TRIGGER, seconds=10, seed=1).mean(axis=1).astype(np.float64)
+    power = np.abs(np.fft.rfft(audio)) ** 2
+    freqs = np.fft.rfftfreq(audio.size, 1.0 / SAMPLE_RATE)
+    share = power[(freqs > 150) & (freqs < 10_000)].sum() / power.sum()
+    assert share > 0.85
+    assert power[freqs > 14_000].sum() / power.sum() < 0.03
+
+
+def test_rain_on_a_window_is_brighter() -> None:
+    """Drops ticking on glass are brighter than drops on open ground."""
+    ground = renderer(glass=0.0)
+    glass = renderer(glass=1.0)
+    frames = 4 * CHUNK_FRAMES
+    on_ground = np.zeros((frames + BUFFER_FRAMES, 2), dtype=np.float32)
+    on_glass = np.zeros_like(on_ground)
+    for k in range(4):
+        on_ground[k * CHUNK_FRAMES : k * CHUNK_FRAMES + BUFFER_FRAMES] += ground(
+            ChunkRequest(seed=1, index=k)
+        )
+        on_glass[k * CHUNK_FRAMES : k * CHUNK_FRAMES + BUFFER_FRAMES] += glass(
+            ChunkRequest(seed=1, index=k)
+        )
+    assert _centroid(on_glass[:frames]) > 1.15 * _centroid(on_ground[:frames])
+
+
+def test_bubbles_rise_in_pitch_as_they_ring() -> None:
+    """A van den Doel bubble sings near 3/r Hz and its pitch rises while it decays."""
+    radius = 1.5e-3
+    grain = bubble(radius, 4096, np.random.default_rng(0))
+    assert np.abs(grain).max() == pytest.approx(1.0)
+    crossings = np.flatnonzero(np.diff(np.signbit(grain)))
+    periods = np.diff(crossings) * 2.0 / SAMPLE_RATE
+    early = 1.0 / np.median(periods[:6])
+    late = 1.0 / np.median(periods[-12:-6])
+    assert 0.85 * 3.0 / radius < early < 1.15 * 3.0 / radius
+    assert late > early * 1.02
+    # Energy decays: the last quarter is far quieter than the first.
+    quarter = grain.size // 4
+    assert np.abs(grain[-quarter:]).max() < 0.05
+
+
+def test_droplets_vary_in_level_and_timing() -> None:
+    """Droplets arrive irregularly, with levels spread over a wide range."""
+    audio = stitch(TRIGGER, seconds=6, seed=9).mean(axis=1).astype(np.float64)
+    hop = SAMPLE_RATE // 200  # 5 ms frames
+    frames = audio[: audio.size // hop * hop].reshape(-1, hop)
+    peaks = np.abs(frames).max(axis=1)
+    spread_db = 20 * np.log10(np.percentile(peaks, 99) / np.percentile(peaks, 20))
+    assert spread_db > 6.0
+    gaps = np.diff(np.flatnonzero(peaks > np.percentile(peaks, 95)))
+    assert gaps.std() > 0.5 * gaps.mean()
+
+
+@pytest.mark.parametrize("count", [5, 400])
+def test_events_are_placed_by_level_and_time(count: int) -> None:
+    """A drop panned hard left is louder and earlier in the left ear (sparse or dense)."""
+    bank = np.zeros((1, 64), dtype=np.float32)
+    bank[0, 0] = 1.0
+    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    starts = np.arange(count, dtype=np.int64) * 100 + 1000
+    scatter_events(
+        out,
+        [
+            Events(
+                bank,
+                np.zeros(count, dtype=np.int64),
+                starts,
+                np.ones(count),
+                np.full(count, -1.0),
+            )
+        ],
+    )
+    left, right = out[:, 1000:1100]
+    assert left.max() > 2.0 * right.max()
+    assert int(np.argmax(right)) - int(np.argmax(left)) == MAX_ITD_FRAMES
+    assert out.sum() > 0.99 * count * (left.max() + right.max())

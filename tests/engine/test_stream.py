@@ -1,0 +1,96 @@
+"""Tests for the stream: dense bubbles over a babbling bed, with a gently varying flow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from custom_components.asmr.engine.base import (
+    BUFFER_FRAMES,
+    CHUNK_FRAMES,
+    SAMPLE_RATE,
+    ChunkRequest,
+)
+from custom_components.asmr.engine.triggers.stream import TRIGGER
+
+from .helpers import stitch, window_correlation
+
+
+def test_deterministic_and_seeded() -> None:
+    """The same request gives the same chunk; another seed or chunk gives another."""
+    a = TRIGGER.render_chunk(ChunkRequest(seed=3, index=5))
+    assert a.shape == (BUFFER_FRAMES, 2)
+    assert a.dtype == np.float32
+    assert np.array_equal(a, TRIGGER.render_chunk(ChunkRequest(seed=3, index=5)))
+    assert not np.allclose(a, TRIGGER.render_chunk(ChunkRequest(seed=4, index=5)))
+    assert not np.allclose(a, TRIGGER.render_chunk(ChunkRequest(seed=3, index=6)))
+
+
+def test_flow_varies_gently_and_peaks_bounded() -> None:
+    """The flow swells and eases by a few dB, never dries up, never peaks near clipping."""
+    audio = stitch(TRIGGER, seconds=40, seed=2)
+    assert np.isfinite(audio).all()
+    assert np.abs(audio).max() < 0.7
+    rms = np.sqrt(np.mean(audio.reshape(40, CHUNK_FRAMES, 2) ** 2, axis=(1, 2)))
+    level_db = 20 * np.log10(rms)
+    assert 0.3 < level_db.std() < 3.0
+    assert level_db.max() - level_db.min() < 8.0
+
+
+def test_loudness_holds_across_seeds() -> None:
+    """Any seed lands within half a loudness unit of the others over 40 seconds."""
+    pyln = pytest.importorskip("pyloudnorm")
+    meter = pyln.Meter(SAMPLE_RATE)
+    levels = [
+        meter.integrated_loudness(
+            stitch(TRIGGER, seconds=40, seed=seed).astype(np.float64)
+        )
+        for seed in (0, 7, 1234)
+    ]
+    assert max(levels) - min(levels) < 1.0, levels
+    assert -23.0 < float(np.mean(levels)) < -17.0, levels
+
+
+def test_nothing_repeats() -> None:
+    """Ten-second windows of a minute of the stream do not resemble each other."""
+    assert window_correlation(stitch(TRIGGER, seconds=60, seed=5)) < 0.3
+
+
+def test_wide_decorrelated_stereo() -> None:
+    """The water is all around: decorrelated ears of equal level."""
+    audio = stitch(TRIGGER, seconds=10, seed=1).astype(np.float64)
+    assert abs(np.corrcoef(audio.T)[0, 1]) < 0.3
+    left, right = np.sqrt(np.mean(audio**2, axis=0))
+    assert abs(20 * np.log10(left / right)) < 1.5
+
+
+def test_water_band_and_babble() -> None:
+    """Energy centres on the water band, and the band's content keeps moving (babble)."""
+    audio = stitch(TRIGGER, seconds=10, seed=3).mean(axis=1).astype(np.float64)
+    power = np.abs(np.fft.rfft(audio)) ** 2
+    freqs = np.fft.rfftfreq(audio.size, 1.0 / SAMPLE_RATE)
+    centroid = (power * freqs).sum() / power.sum()
+    assert 700.0 < centroid < 5000.0, centroid
+    assert power[freqs > 12_000].sum() / power.sum() < 0.03
+    # Babble: the loudest band below 2.5 kHz changes from one 20 ms frame to the next.
+    hop = 960
+    frames = audio[: audio.size // hop * hop].reshape(-1, hop) * np.hanning(hop)
+    spectra = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    bins = np.fft.rfftfreq(hop, 1.0 / SAMPLE_RATE)
+    low = (bins > 200) & (bins < 2500)
+    peak_hz = bins[low][np.argmax(spectra[:, low], axis=1)]
+    assert np.std(np.log2(peak_hz)) > 0.5
+
+
+def test_chunk_joins_are_seamless() -> None:
+    """Where one chunk's bed hands over to the next, the level neither dips nor jumps."""
+    audio = stitch(TRIGGER, seconds=30, seed=8).astype(np.float64)
+    hop = 480  # 10 ms
+    frames = audio[: audio.size // 2 // hop * hop].reshape(-1, hop, 2)
+    level = 10 * np.log10(np.mean(frames**2, axis=(1, 2)))
+    per_chunk = CHUNK_FRAMES // hop
+    at_joins = level[per_chunk::per_chunk]
+    around = np.concatenate([level[per_chunk // 2 :: per_chunk]])
+    assert abs(at_joins.mean() - around.mean()) < 1.0
+    jumps = np.abs(np.diff(level))
+    assert jumps[per_chunk - 1 :: per_chunk].mean() < 2.0 * jumps.mean()

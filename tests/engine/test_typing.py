@@ -1,0 +1,53 @@
+"""Tests for the typing trigger."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+import pytest
+
+from custom_components.asmr.engine.base import SAMPLE_RATE
+from custom_components.asmr.engine.triggers.typing import TRIGGER
+
+from .helpers import onsets_s, render_from, window_db
+
+
+@pytest.fixture(scope="module")
+def minute() -> NDArray[np.float32]:
+    """Return a minute of the trigger with a sweeping placement."""
+    return render_from(TRIGGER, 1, 60)
+
+
+def test_typing_stays_in_front(minute: NDArray[np.float32]) -> None:
+    """Typing is only mildly placed: the ears never differ by more than a few dB."""
+    level = window_db(minute, 0.5)
+    active = level.max(axis=1) > level.max() - 30.0
+    assert np.max(np.abs(level[active, 0] - level[active, 1])) < 6.0
+
+
+def test_prose_rhythm(minute: NDArray[np.float32]) -> None:
+    """Keystrokes come in bursts with irregular gaps and longer pauses between sentences."""
+    onsets = onsets_s(minute)
+    assert 250 < onsets.size < 900
+    gaps = np.diff(onsets)
+    assert np.std(gaps) / np.mean(gaps) > 0.6
+    assert np.sum(gaps > 0.6) >= 3
+    assert np.max(gaps) < 4.0
+
+
+def test_space_bar_is_deeper_than_letters() -> None:
+    """The space bar's thock sits lower than a letter key's press."""
+    from custom_components.asmr.engine.triggers.typing import (  # noqa: PLC0415
+        SPACE,
+        grain_bank,
+    )
+
+    grains, _ = grain_bank()
+
+    def centroid(grain: NDArray[np.float32]) -> float:
+        power = np.abs(np.fft.rfft(grain, 16384)) ** 2
+        f = np.fft.rfftfreq(16384, 1.0 / SAMPLE_RATE)
+        return float(np.sum(f * power) / np.sum(power))
+
+    letters = np.median([centroid(key[1]) for key in grains[:SPACE]])
+    assert centroid(grains[SPACE][1]) < 0.8 * letters
