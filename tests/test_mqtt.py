@@ -550,3 +550,22 @@ async def test_readme_zigbee2mqtt_remote(
     assert ends_at(extended) - ends_at(started) == timedelta(minutes=10)
     peer.publish(remote, '{"action": "off"}')
     await peer.wait_for(STATE, lambda state: state["phase"] == "fading")
+
+
+async def test_deleted_room_clears_its_retained_state(
+    hass: HomeAssistant,
+    lights: None,
+    mqtt_entry: MockConfigEntry,
+    fresh_peer: Callable[[], Peer],
+) -> None:
+    """Deleting a room removes its retained state, so no client sees a ghost room."""
+    room = await add_room(hass, room_entry(lights=[LIGHT], mqtt_topic=BASE))
+    await subscribed(hass)
+    assert await fresh_peer().wait_for(STATE) == IDLE
+    assert await hass.config_entries.async_remove(room.entry_id)
+    await hass.async_block_till_done()
+    client = fresh_peer()
+    client.subscribe(f"{BASE}/marker")
+    client.publish(f"{BASE}/marker", "{}")
+    await client.wait_for(f"{BASE}/marker")
+    assert client.received(STATE) == []

@@ -8,7 +8,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_MQTT_TOPIC, DOMAIN
-from .mqtt_bridge import async_setup_mqtt_bridge
+from .mqtt_bridge import async_clear_mqtt_state, async_setup_mqtt_bridge
 from .services import async_setup_services
 from .session import AsmrConfigEntry, RoomSession
 from .stream import AsmrStreamView
@@ -53,6 +53,7 @@ async def _async_options_updated(hass: HomeAssistant, entry: AsmrConfigEntry) ->
 async def async_remove_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
     """End a session that was running in a deleted room: speakers stop, lights follow."""
     await RoomSession(hass, entry).async_remove()
+    await async_clear_mqtt_state(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool:

@@ -17,7 +17,7 @@ from homeassistant.helpers.json import json_dumps
 from homeassistant.util.json import json_loads
 
 from .const import CONF_MINUTES, CONF_MQTT_TOPIC
-from .services import ATTR_FADE, MINUTES, START_FIELDS, start_request
+from .services import ATTR_FADE, EXTEND_FIELDS, START_FIELDS, STOP_FIELDS, start_request
 from .session import AsmrConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,17 +29,9 @@ COMMAND_SCHEMA = vol.Schema(
         ATTR_ACTION,
         {
             "start": vol.Schema({vol.Required(ATTR_ACTION): "start", **START_FIELDS}),
-            "stop": vol.Schema(
-                {
-                    vol.Required(ATTR_ACTION): "stop",
-                    vol.Optional(ATTR_FADE, default=True): cv.boolean,
-                }
-            ),
+            "stop": vol.Schema({vol.Required(ATTR_ACTION): "stop", **STOP_FIELDS}),
             "extend": vol.Schema(
-                {
-                    vol.Required(ATTR_ACTION): "extend",
-                    vol.Required(CONF_MINUTES): MINUTES,
-                }
+                {vol.Required(ATTR_ACTION): "extend", **EXTEND_FIELDS}
             ),
         },
     )
@@ -61,6 +53,18 @@ async def async_setup_mqtt_bridge(
         )
         return lambda: None
     return _MqttBridge(hass, entry, base_topic).async_start()
+
+
+async def async_clear_mqtt_state(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
+    """Remove a deleted room's retained state from the broker, if MQTT is there."""
+    if not (base_topic := entry.options.get(CONF_MQTT_TOPIC)):
+        return
+    try:
+        await mqtt.async_publish(hass, f"{base_topic}/state", "", qos=1, retain=True)
+    except HomeAssistantError as err:
+        _LOGGER.warning(
+            "Could not clear the MQTT state of deleted room %s: %s", entry.title, err
+        )
 
 
 class _MqttBridge:

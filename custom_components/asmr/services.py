@@ -59,12 +59,15 @@ START_FIELDS: Final[dict[vol.Marker, Any]] = {
 }
 """The fields of a start request; MQTT commands and intents use them too."""
 
+STOP_FIELDS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_FADE, default=True): cv.boolean
+}
+EXTEND_FIELDS: Final[dict[vol.Marker, Any]] = {vol.Required(CONF_MINUTES): MINUTES}
+
 ROOM: Final[dict[vol.Marker, Any]] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 START_SCHEMA: Final = vol.Schema({**ROOM, **START_FIELDS})
-STOP_SCHEMA: Final = vol.Schema(
-    {**ROOM, vol.Optional(ATTR_FADE, default=True): cv.boolean}
-)
-EXTEND_SCHEMA: Final = vol.Schema({**ROOM, vol.Required(CONF_MINUTES): MINUTES})
+STOP_SCHEMA: Final = vol.Schema({**ROOM, **STOP_FIELDS})
+EXTEND_SCHEMA: Final = vol.Schema({**ROOM, **EXTEND_FIELDS})
 
 
 def start_request(data: dict[str, Any]) -> StartRequest:
