@@ -9,12 +9,20 @@ timing, materials and motion.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import SAMPLE_RATE, chunk_rng
+from .base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, chunk_rng
+from .dsp import fade_edges
+from .spatial import (
+    CONTROL_HOP as SPATIAL_HOP,
+    MAX_ITD_FRAMES,
+    control_points,
+    place_moving_at,
+)
 
 TABLE_FRAMES = 1 << 18
 """Length of the cached noise tables the textures read from (5.5 s)."""
@@ -351,4 +359,70 @@ def hold(
         held += (local / np.maximum(size - 1, 1)[owner] - 0.5) * drift[owner]
     out = np.zeros(points)
     out[first[owner] + local] = held
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkStrokes:
+    """The strokes that start in one chunk, laid out from the first one.
+
+    ``mine`` selects them from a segment's timeline; ``first`` is the chunk frame where
+    the first begins; ``offsets`` and ``lengths`` (frames) place each from there; the
+    strokes' sound fills ``frames`` frames.
+    """
+
+    mine: NDArray[np.bool_]
+    first: int
+    offsets: NDArray[np.int64]
+    lengths: NDArray[np.int64]
+    frames: int
+
+
+def strokes_in_chunk(
+    start: NDArray[np.float64], dur: NDArray[np.float64], t0: float
+) -> ChunkStrokes | None:
+    """Return the strokes (start and duration in seconds) that start in the chunk at ``t0``."""
+    mine = (start >= t0) & (start < t0 + 1.0)
+    if not mine.any():
+        return None
+    first = round((start[mine][0] - t0) * SAMPLE_RATE)
+    offsets = np.round((start[mine] - t0) * SAMPLE_RATE).astype(np.int64) - first
+    lengths = np.round(dur[mine] * SAMPLE_RATE).astype(np.int64)
+    frames = min(int(np.max(offsets + lengths)), BUFFER_FRAMES - first - MAX_ITD_FRAMES)
+    return ChunkStrokes(mine, first, offsets, lengths, frames)
+
+
+def place_strokes(
+    mono: NDArray[np.float32],
+    strokes: ChunkStrokes,
+    request: ChunkRequest,
+    *,
+    spot: NDArray[np.float64],
+    drift: NDArray[np.float64],
+    salt: str,
+) -> NDArray[np.float32]:
+    """Return a chunk buffer with the strokes' sound moving around the head.
+
+    Each stroke sits ``spot`` degrees off the layer's path and slides ``drift`` degrees
+    while it plays; the whole follows the layer's placement.
+    """
+    fade_edges(mono, CONTROL_HOP)
+    az_offset = hold(
+        spot,
+        strokes.offsets,
+        strokes.lengths,
+        control_points(strokes.frames),
+        SPATIAL_HOP,
+        drift=drift,
+    )
+    stereo = place_moving_at(
+        mono,
+        request.placement,
+        request.seed,
+        request.start_s + strokes.first / SAMPLE_RATE,
+        salt=salt,
+        offset_deg=az_offset,
+    )
+    out = np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
+    out[strokes.first : strokes.first + strokes.frames] = stereo
     return out

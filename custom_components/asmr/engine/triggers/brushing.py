@@ -15,8 +15,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
-from ..dsp import fade_edges
+from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
 from ..gestures import (
     CONTROL_HOP,
     blend,
@@ -24,14 +23,10 @@ from ..gestures import (
     hold,
     impact_frames,
     noise_table,
+    place_strokes,
     scatter,
     stroke_controls,
-)
-from ..spatial import (
-    CONTROL_HOP as SPATIAL_HOP,
-    MAX_ITD_FRAMES,
-    control_points,
-    place_moving_at,
+    strokes_in_chunk,
 )
 
 SEGMENT_S = 8
@@ -94,15 +89,16 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     """
     t0 = request.start_s
     start, dur, speed, spot, tone = _timeline(request.seed, request.index // SEGMENT_S)
-    mine = (start >= t0) & (start < t0 + 1.0)
-    out = np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
-    if not mine.any():
-        return out
+    strokes = strokes_in_chunk(start, dur, t0)
+    if strokes is None:
+        return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
     rng = chunk_rng(request.seed, "brushing", request.index)
-    first = round((start[mine][0] - t0) * SAMPLE_RATE)
-    offsets = np.round((start[mine] - t0) * SAMPLE_RATE).astype(np.int64) - first
-    lengths = np.round(dur[mine] * SAMPLE_RATE).astype(np.int64)
-    frames = min(int(np.max(offsets + lengths)), BUFFER_FRAMES - first - MAX_ITD_FRAMES)
+    mine, offsets, lengths, frames = (
+        strokes.mine,
+        strokes.offsets,
+        strokes.lengths,
+        strokes.frames,
+    )
     v = stroke_controls(
         rng, offsets, lengths, speed[mine], frames, skew=0.4, wobble=0.1
     )
@@ -125,21 +121,10 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     mono += scatter(
         frames, bank, rng.integers(0, bank.shape[0], hits.size), hits, gains * gain
     )
-    fade_edges(mono, CONTROL_HOP)
     sweep = np.where(np.arange(offsets.size) % 2 == 0, 25.0, -25.0)
-    az_offset = hold(
-        spot[mine], offsets, lengths, control_points(frames), SPATIAL_HOP, drift=sweep
+    return place_strokes(
+        mono, strokes, request, spot=spot[mine], drift=sweep, salt="brushing"
     )
-    stereo = place_moving_at(
-        mono,
-        request.placement,
-        request.seed,
-        t0 + first / SAMPLE_RATE,
-        salt="brushing",
-        offset_deg=az_offset,
-    )
-    out[first : first + frames] = stereo
-    return out
 
 
 TRIGGER = Trigger(

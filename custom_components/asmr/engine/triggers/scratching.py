@@ -18,8 +18,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
-from ..dsp import fade_edges
+from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
 from ..gestures import (
     CONTROL_HOP,
     blend,
@@ -27,14 +26,10 @@ from ..gestures import (
     hold,
     impact_frames,
     noise_table,
+    place_strokes,
     scatter,
     stroke_controls,
-)
-from ..spatial import (
-    CONTROL_HOP as SPATIAL_HOP,
-    MAX_ITD_FRAMES,
-    control_points,
-    place_moving_at,
+    strokes_in_chunk,
 )
 
 SEGMENT_S = 6
@@ -94,15 +89,16 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     start, dur, speed, rough, spot, tone = _timeline(
         request.seed, request.index // SEGMENT_S
     )
-    mine = (start >= t0) & (start < t0 + 1.0)
-    out = np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
-    if not mine.any():
-        return out
+    strokes = strokes_in_chunk(start, dur, t0)
+    if strokes is None:
+        return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
     rng = chunk_rng(request.seed, "scratching", request.index)
-    first = round((start[mine][0] - t0) * SAMPLE_RATE)
-    offsets = np.round((start[mine] - t0) * SAMPLE_RATE).astype(np.int64) - first
-    lengths = np.round(dur[mine] * SAMPLE_RATE).astype(np.int64)
-    frames = min(int(np.max(offsets + lengths)), BUFFER_FRAMES - first - MAX_ITD_FRAMES)
+    mine, offsets, lengths, frames = (
+        strokes.mine,
+        strokes.offsets,
+        strokes.lengths,
+        strokes.frames,
+    )
     v = stroke_controls(rng, offsets, lengths, speed[mine], frames)
     points = v.size
     brightness = np.clip(
@@ -129,22 +125,17 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         np.float32
     )
     ids = rng.integers(0, bank.shape[0], hits.size)
-    mono += scatter(frames, bank, ids, hits, np.minimum(gains, 1.5) * (0.3 * gain))
-    fade_edges(mono, CONTROL_HOP)
+    mono += scatter(
+        frames,
+        bank,
+        ids,
+        hits,
+        np.minimum(gains, np.float32(1.5)) * (np.float32(0.3) * gain),
+    )
     sweep = np.where(np.arange(offsets.size) % 2 == 0, 6.0, -6.0)
-    az_offset = hold(
-        spot[mine], offsets, lengths, control_points(frames), SPATIAL_HOP, drift=sweep
+    return place_strokes(
+        mono, strokes, request, spot=spot[mine], drift=sweep, salt="scratching"
     )
-    stereo = place_moving_at(
-        mono,
-        request.placement,
-        request.seed,
-        t0 + first / SAMPLE_RATE,
-        salt="scratching",
-        offset_deg=az_offset,
-    )
-    out[first : first + frames] = stereo
-    return out
 
 
 TRIGGER = Trigger(
