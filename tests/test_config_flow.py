@@ -147,6 +147,30 @@ async def test_options_flow_stores_defaults(hass: HomeAssistant) -> None:
 
 
 @pytest.mark.parametrize(
+    ("key", "stored", "cleared"),
+    [(CONF_AVOID, ["tapping", "typing"], []), (CONF_MQTT_TOPIC, "asmr/bedroom", "")],
+)
+async def test_options_flow_clears_an_emptied_field(
+    hass: HomeAssistant, key: str, stored: Any, cleared: Any
+) -> None:
+    """An optional field the user empties is cleared, not filled back with the old value.
+
+    The frontend leaves an emptied optional field out of what it sends, so the form must
+    suggest the stored value rather than default to it.
+    """
+    entry = await add_room(hass, room_entry(**{key: stored}))
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    field = next(marker for marker in result["data_schema"].schema if marker == key)
+    assert field.description == {"suggested_value": stored}
+
+    sent = {k: v for k, v in {**DEFAULT_OPTIONS, key: stored}.items() if k != key}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], sent)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[key] == cleared
+    assert {k: v for k, v in entry.options.items() if k != key} == sent
+
+
+@pytest.mark.parametrize(
     ("changes", "errors"),
     [
         (

@@ -171,10 +171,17 @@ def _number(low: int, high: int, unit: str, step: int = 1) -> NumberSelector:
 
 
 def _options_schema(options: dict[str, Any]) -> vol.Schema:
-    """Return the options form, filled with the current options."""
+    """Return the options form, filled with the current options.
+
+    Fields that may be left empty (the avoid list, the MQTT topic) are only suggested:
+    the frontend leaves an emptied field out, which must clear it rather than bring the
+    old value back as a default would.
+    """
     current = {**DEFAULT_OPTIONS, **options}
 
     def opt(key: str) -> vol.Optional:
+        if key in _CLEARABLE:
+            return vol.Optional(key)
         return vol.Optional(key, default=current[key])
 
     return vol.Schema(
@@ -238,6 +245,10 @@ def _validate_options(options: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
+_CLEARABLE: dict[str, Any] = {CONF_AVOID: [], CONF_MQTT_TOPIC: ""}
+"""Options that may be left empty in the form, with their empty value."""
+
+
 class AsmrOptionsFlow(OptionsFlow):
     """Edit a room's session defaults."""
 
@@ -248,6 +259,7 @@ class AsmrOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             options = {
+                **_CLEARABLE,
                 **user_input,
                 **{
                     key: int(user_input[key])
@@ -260,7 +272,6 @@ class AsmrOptionsFlow(OptionsFlow):
                         CONF_VOLUME,
                     )
                 },
-                CONF_MQTT_TOPIC: user_input.get(CONF_MQTT_TOPIC, ""),
             }
             errors = _validate_options(options)
             if not errors:
@@ -268,7 +279,8 @@ class AsmrOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                _options_schema(dict(self.config_entry.options)), user_input
+                _options_schema(dict(self.config_entry.options)),
+                user_input or {**DEFAULT_OPTIONS, **self.config_entry.options},
             ),
             errors=errors,
         )
