@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from homeassistant.components.number import (
+    NumberDeviceClass,
     NumberEntity,
     NumberEntityDescription,
     NumberMode,
@@ -40,6 +41,7 @@ NUMBERS: tuple[AsmrNumberEntityDescription, ...] = (
     AsmrNumberEntityDescription(
         key="minutes",
         translation_key="minutes",
+        device_class=NumberDeviceClass.DURATION,
         native_min_value=MINUTES_MIN,
         native_max_value=MINUTES_MAX,
         native_step=5,
