@@ -1,0 +1,94 @@
+"""Tests for the files HACS, hassfest and GitHub read: manifest, hacs.json, workflows."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+import sys
+
+import yaml
+
+import homeassistant
+
+ROOT = Path(__file__).parent.parent
+INTEGRATION = ROOT / "custom_components" / "asmr"
+HACS_KEYS = {
+    "name",
+    "content_in_root",
+    "zip_release",
+    "filename",
+    "hide_default_branch",
+    "country",
+    "homeassistant",
+    "hacs",
+    "persistent_directory",
+}
+"""The keys HACS 2 accepts in hacs.json (``render_readme`` and ``domains`` are gone)."""
+
+
+def _imported_packages() -> set[str]:
+    """Return the top-level packages the integration imports from outside itself."""
+    found: set[str] = set()
+    for path in INTEGRATION.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_manifest_lists_what_the_integration_imports() -> None:
+    """Every third-party package the code imports is a pinned requirement.
+
+    numpy is pinned to the version Home Assistant itself pins, so installing the
+    integration never moves Home Assistant's numpy.
+    """
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    pins = dict(req.split("==") for req in manifest["requirements"])
+    constraints = dict(
+        line.split("==")
+        for line in (Path(homeassistant.__file__).parent / "package_constraints.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    assert pins["numpy"] == constraints["numpy"]
+    assert "soundfile" in pins
+    core = {
+        "homeassistant",
+        "voluptuous",
+        "aiohttp",
+    }  # Home Assistant's own requirements
+    third_party = _imported_packages() - core - set(sys.stdlib_module_names)
+    assert third_party <= set(pins), f"not in the manifest: {third_party - set(pins)}"
+
+
+def test_hacs_json_has_only_current_keys() -> None:
+    """hacs.json carries no key that HACS 2 rejects."""
+    hacs = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))
+    assert set(hacs) <= HACS_KEYS
+    assert hacs["name"] == "ASMR Scenes"
+
+
+def test_license_is_there() -> None:
+    """The repository has a licence, as HACS asks."""
+    assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_workflows_run_hassfest_hacs_and_the_tests() -> None:
+    """The GitHub workflows parse and run hassfest, the HACS action and .ci/run."""
+    uses: set[str] = set()
+    runs: list[str] = []
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert workflow["jobs"], path
+        for job in workflow["jobs"].values():
+            assert job["runs-on"] == "ubuntu-latest"
+            for step in job["steps"]:
+                uses.add(step.get("uses", "").split("@")[0])
+                runs.append(step.get("run", ""))
+    assert "home-assistant/actions/hassfest" in uses
+    assert "hacs/action" in uses
+    assert any(".ci/run" in run for run in runs)
