@@ -1,11 +1,13 @@
 """Measure every lone trigger and built-in scene and write engine/calibration.py.
 
-    scripts/calibrate [--seconds 60] [--seeds 4] [--passes 2] [--jobs 2]
+    scripts/calibrate [--seconds 60] [--seeds 4] [--passes 2] [--jobs 2] [--only ID ...]
 
 Each pass renders every item with several seeds (the same way a session does, fade-in
 included), measures the BS.1770 integrated loudness and moves its gain by the distance
 to ``LOUDNESS_LUFS``; a second pass settles what the limiter changed. Triggers first,
-then scenes made of calibrated triggers. Rerun it whenever a trigger's sound changes.
+then scenes made of calibrated triggers. Rerun it whenever a trigger's sound changes;
+``--only`` re-measures just the named triggers and scenes and keeps every other entry
+of the table as it is on disk when the new one is written.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 import sys
+from typing import Any
 
 sys.path.insert(
     0, str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
@@ -80,7 +83,17 @@ def _calibrate(
 
 
 def _write(triggers: dict[str, float], scenes: dict[str, float]) -> None:
-    """Write the calibration table module."""
+    """Write the calibration table module, merging the new gains into the table on disk.
+
+    The table is read again just before writing, so several ``--only`` runs on different
+    ids at once keep each other's results.
+    """
+    on_disk: dict[str, Any] = {}
+    exec(compile(TABLE.read_text(), str(TABLE), "exec"), on_disk)  # noqa: S102
+    triggers = {**on_disk["TRIGGER_GAIN_DB"], **triggers}
+    scenes = {**on_disk["SCENE_GAIN_DB"], **scenes}
+    triggers = {key: triggers[key] for key in TRIGGERS if key in triggers}
+    scenes = {key: scenes[key] for key in SCENES if key in scenes}
 
     def table(values: dict[str, float]) -> str:
         """Return a dict literal, one entry a line."""
@@ -112,15 +125,26 @@ def main() -> int:
         "--passes", type=int, default=2, help="measure-and-correct passes"
     )
     parser.add_argument("--jobs", type=int, default=2, help="processes")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="ID",
+        help="trigger or scene ids to measure (default: all)",
+    )
     args = parser.parse_args()
+    wanted = set(args.only or (*TRIGGERS, *SCENES))
+    unknown = wanted - set(TRIGGERS) - set(SCENES)
+    if unknown:
+        parser.error(f"unknown trigger or scene: {', '.join(sorted(unknown))}")
     with ProcessPoolExecutor(args.jobs) as pool:
-        lone = {trigger_id: trigger_scene(trigger_id) for trigger_id in TRIGGERS}
-        trigger_gains = _calibrate(
-            lone,
-            dict(calibration.TRIGGER_GAIN_DB),
-            of_triggers=True,
-            args=args,
-            pool=pool,
+        lone = {
+            trigger_id: trigger_scene(trigger_id)
+            for trigger_id in TRIGGERS
+            if trigger_id in wanted
+        }
+        trigger_gains = dict(calibration.TRIGGER_GAIN_DB)
+        trigger_gains.update(
+            _calibrate(lone, trigger_gains, of_triggers=True, args=args, pool=pool)
         )
         ready = {}
         for scene_id, scene in SCENES.items():
@@ -132,12 +156,12 @@ def main() -> int:
                     f"skipping scene {scene_id}: no trigger {', '.join(missing)}",
                     file=sys.stderr,
                 )
-            else:
+            elif scene_id in wanted:
                 ready[scene_id] = scene
         scene_gains = _calibrate(
             ready, trigger_gains, of_triggers=False, args=args, pool=pool
         )
-    _write(trigger_gains, scene_gains)
+    _write({key: trigger_gains[key] for key in lone}, scene_gains)
     print(f"wrote {TABLE}", file=sys.stderr)
     return 0
 
