@@ -48,6 +48,10 @@ pytestmark = pytest.mark.skipif(
 
 FIND_WIND_DOWN = """
 (() => {
+  const ha = document.querySelector('home-assistant');
+  const hass = ha && ha.hass;
+  // The frontend is live: connected, and it knows the entity the card presses.
+  const ready = !!(hass && hass.connected && hass.states['button.bedroom_wind_down']);
   const walk = (root) => {
     for (const el of root.querySelectorAll('*')) {
       if (el.tagName === 'HUI-BUTTON-CARD' && el.shadowRoot
@@ -60,7 +64,21 @@ FIND_WIND_DOWN = """
     }
     return null;
   };
-  return walk(document);
+  const point = walk(document);
+  if (!point) return {ready, point: null, hit: false};
+  // What a click at the point lands on, through the shadow roots: the card, not a
+  // dialog, toast or a card still moving into place.
+  let el = document.elementFromPoint(point.x, point.y);
+  while (el && el.shadowRoot) {
+    const inner = el.shadowRoot.elementFromPoint(point.x, point.y);
+    if (!inner || inner === el) break;
+    el = inner;
+  }
+  let hit = false;
+  for (let n = el; n; n = n.parentNode || n.host) {
+    if (n.tagName === 'HUI-BUTTON-CARD') { hit = true; break; }
+  }
+  return {ready, point, hit};
 })()
 """
 
@@ -256,19 +274,38 @@ async def test_wind_down_from_the_dashboard(
     )
     await tools.open(DASHBOARD)
 
-    point = None
-    for _ in range(150):
-        point = await tools.evaluate(FIND_WIND_DOWN)
-        if point:
+    # Click only once the page is live and the card has settled where the click lands:
+    # the same place in two looks in a row, and the topmost element there is the card.
+    point, seen, ready = None, None, False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        seen = await tools.evaluate(FIND_WIND_DOWN)
+        if seen["ready"] and seen["hit"] and seen["point"] == point:
+            ready = True
             break
-        await asyncio.sleep(0.2)
-    if not point:
+        point = seen["point"]
+        await asyncio.sleep(0.3)
+    if not ready:
         await _screenshot(tools)
-    assert point, f"no Wind down card on the dashboard; the page: {ARTIFACT}"
-    await asyncio.sleep(1)  # let the cards settle before the click
+    assert ready, (
+        f"the Wind down card never became clickable ({seen}); the page: {ARTIFACT}"
+    )
+    pressed_before = (await _state(session, headers, "button.bedroom_wind_down"))[
+        "state"
+    ]
     await tools.click(point["x"], point["y"])
 
-    for _ in range(100):
+    # The press reaches Home Assistant (a button's state is the time of its last press),
+    # then the session plays.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pressed = (await _state(session, headers, "button.bedroom_wind_down"))["state"]
+        if pressed != pressed_before:
+            break
+        await asyncio.sleep(0.2)
+    assert pressed != pressed_before, "the click on Wind down did not press the button"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         light = await _state(session, headers, "light.bed_light")
         phase = await _state(session, headers, "sensor.bedroom_phase")
         if phase["state"] == "playing" and mpd_status(MPD_PORT).get("state") == "play":
