@@ -29,7 +29,7 @@ def _entities(node: Any) -> set[str]:
 
 
 async def test_dashboard_entities_exist(hass: HomeAssistant) -> None:
-    """The dashboard shows every scene switch, wind down, end, phase and volume."""
+    """The dashboard shows every scene switch, button, sensor, number, select and player."""
     await setup_lights(hass)
     await add_room(hass, room_entry(lights=[BED_LIGHT]))
     shown = _entities(load_yaml(DASHBOARD))
@@ -37,6 +37,14 @@ async def test_dashboard_entities_exist(hass: HomeAssistant) -> None:
         state.entity_id
         for state in hass.states.async_all()
         if state.entity_id.split(".")[1].startswith("bedroom_")
-        and state.entity_id.split(".")[0] in ("switch", "button", "sensor", "number")
+        and state.entity_id.split(".")[0]
+        in (
+            "switch",
+            "button",
+            "sensor",
+            "number",
+            "select",
+            "media_player",
+        )
     }
     assert shown == room

@@ -7,14 +7,22 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_MQTT_TOPIC, DOMAIN
+from .const import CONF_AREA, CONF_MQTT_TOPIC, DOMAIN
 from .mqtt_bridge import async_clear_mqtt_state, async_setup_mqtt_bridge
 from .services import async_setup_services
 from .session import AsmrConfigEntry, RoomSession
 from .stream import AsmrStreamView
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS = [Platform.BUTTON, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS = [
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.MEDIA_PLAYER,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -26,7 +34,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool:
     """Set up a room from a config entry."""
-    dr.async_get(hass).async_get_or_create(
+    devices = dr.async_get(hass)
+    new = devices.async_get_device({(DOMAIN, entry.entry_id)}) is None
+    device = devices.async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.data[CONF_NAME],
@@ -34,6 +44,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool
         model="Room",
         entry_type=dr.DeviceEntryType.SERVICE,
     )
+    if new and (area := entry.data.get(CONF_AREA)):
+        # The area chosen in the config flow; the user may move the device later.
+        devices.async_update_device(device.id, area_id=area)
     room = RoomSession(hass, entry)
     entry.runtime_data = room
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -1,15 +1,51 @@
-"""The wind-down button: start the room's default scene with its defaults."""
+"""The room's buttons: wind down (start the default scene), stop, and extend."""
 
 from __future__ import annotations
 
-from homeassistant.components.button import ButtonEntity
-from homeassistant.core import HomeAssistant
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import CONF_EXTEND_MINUTES
 from .entity import AsmrEntity
-from .session import AsmrConfigEntry, StartRequest
+from .session import AsmrConfigEntry, RoomSession, StartRequest
 
 PARALLEL_UPDATES = 0
+
+
+async def _stop(room: RoomSession, context: Context | None) -> None:
+    """Stop the running session with its fade-out; nothing when idle."""
+    if room.plan is not None:
+        await room.async_stop(fade=True, context=context)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsmrButtonEntityDescription(ButtonEntityDescription):
+    """Describes a button of a room."""
+
+    press_fn: Callable[[RoomSession, Context | None], Awaitable[object]]
+
+
+BUTTONS: tuple[AsmrButtonEntityDescription, ...] = (
+    AsmrButtonEntityDescription(
+        key="wind_down",
+        translation_key="wind_down",
+        press_fn=lambda room, context: room.async_start(
+            StartRequest(), context=context
+        ),
+    ),
+    AsmrButtonEntityDescription(key="stop", translation_key="stop", press_fn=_stop),
+    AsmrButtonEntityDescription(
+        key="extend",
+        translation_key="extend",
+        press_fn=lambda room, context: room.async_extend(
+            int(room.option(CONF_EXTEND_MINUTES)), context=context
+        ),
+    ),
+)
 
 
 async def async_setup_entry(
@@ -17,15 +53,24 @@ async def async_setup_entry(
     entry: AsmrConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the room's wind-down button."""
-    async_add_entities([WindDownButton(entry.runtime_data, "wind_down")])
+    """Add the room's buttons."""
+    async_add_entities(
+        AsmrButton(entry.runtime_data, description) for description in BUTTONS
+    )
 
 
-class WindDownButton(AsmrEntity, ButtonEntity):
-    """Wind down: the room's default scene, lights and volume."""
+class AsmrButton(AsmrEntity, ButtonEntity):
+    """A button of a room."""
 
-    _attr_translation_key = "wind_down"
+    entity_description: AsmrButtonEntityDescription
+
+    def __init__(
+        self, room: RoomSession, description: AsmrButtonEntityDescription
+    ) -> None:
+        """Initialise the button."""
+        super().__init__(room, description.key)
+        self.entity_description = description
 
     async def async_press(self) -> None:
-        """Start the room's default session."""
-        await self.room.async_start(StartRequest(), context=self._context)
+        """Do what the button says."""
+        await self.entity_description.press_fn(self.room, self._context)

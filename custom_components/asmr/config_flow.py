@@ -16,6 +16,7 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    AreaSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -31,12 +32,14 @@ from homeassistant.util import slugify
 
 from .const import (
     AUDIO_FORMATS,
+    CONF_AREA,
     CONF_AUDIO_FORMAT,
     CONF_AVOID,
     CONF_BRIGHTNESS,
     CONF_COLOR_TEMP_KELVIN,
     CONF_DIM_SECONDS,
     CONF_END_ACTION,
+    CONF_EXTEND_MINUTES,
     CONF_FADE_OUT_SECONDS,
     CONF_LIGHTS,
     CONF_MINUTES,
@@ -108,6 +111,11 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_NAME: name,
                         CONF_LIGHTS: user_input.get(CONF_LIGHTS, []),
                         CONF_SPEAKERS: user_input.get(CONF_SPEAKERS, []),
+                        **(
+                            {CONF_AREA: user_input[CONF_AREA]}
+                            if user_input.get(CONF_AREA)
+                            else {}
+                        ),
                     },
                     options=dict(DEFAULT_OPTIONS),
                 )
@@ -117,6 +125,9 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Required(
                     CONF_NAME, default=user_input.get(CONF_NAME, vol.UNDEFINED)
                 ): TextSelector(),
+                vol.Optional(
+                    CONF_AREA, default=user_input.get(CONF_AREA, vol.UNDEFINED)
+                ): AreaSelector(),
                 **_targets_schema(
                     user_input.get(CONF_LIGHTS, []), user_input.get(CONF_SPEAKERS, [])
                 ),
@@ -196,6 +207,7 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
                 )
             ),
             opt(CONF_MINUTES): _number(MINUTES_MIN, MINUTES_MAX, "min"),
+            opt(CONF_EXTEND_MINUTES): _number(MINUTES_MIN, MINUTES_MAX, "min"),
             opt(CONF_BRIGHTNESS): _number(1, 100, "%"),
             opt(CONF_COLOR_TEMP_KELVIN): _number(KELVIN_MIN, KELVIN_MAX, "K", 50),
             opt(CONF_DIM_SECONDS): _number(0, RAMP_SECONDS_MAX, "s"),
@@ -265,6 +277,7 @@ class AsmrOptionsFlow(OptionsFlow):
                     key: int(user_input[key])
                     for key in (
                         CONF_MINUTES,
+                        CONF_EXTEND_MINUTES,
                         CONF_BRIGHTNESS,
                         CONF_COLOR_TEMP_KELVIN,
                         CONF_DIM_SECONDS,

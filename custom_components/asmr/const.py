@@ -22,6 +22,8 @@ CONF_END_ACTION: Final = "end_action"
 CONF_AUDIO_FORMAT: Final = "audio_format"
 CONF_AVOID: Final = "avoid"
 CONF_MQTT_TOPIC: Final = "mqtt_topic"
+CONF_EXTEND_MINUTES: Final = "extend_minutes"
+CONF_AREA: Final = "area"
 
 
 class EndAction(StrEnum):
@@ -53,4 +55,5 @@ DEFAULT_OPTIONS: Final[dict[str, object]] = {
     CONF_AUDIO_FORMAT: "mp3",
     CONF_AVOID: [],
     CONF_MQTT_TOPIC: "",
+    CONF_EXTEND_MINUTES: 15,
 }

@@ -474,6 +474,21 @@ class RoomSession:
         self._notify()
         return plan.ends_at
 
+    async def async_set_default_scene(self, scene_id: str) -> None:
+        """Make a scene the room's default; refused if unknown or wholly avoided."""
+        try:
+            resolve_scene(scene_id, tuple(self.option(CONF_AVOID)))
+        except EngineError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="bad_scene",
+                translation_placeholders={"scene": scene_id, "error": str(err)},
+            ) from err
+        self.hass.config_entries.async_update_entry(
+            self.entry, options={**self.entry.options, CONF_SCENE: scene_id}
+        )
+        self._notify()
+
     async def async_set_volume(self, volume: int) -> None:
         """Set the room's volume: the default, and the running session's speakers."""
         self.hass.config_entries.async_update_entry(
