@@ -240,12 +240,42 @@ async def _state(
         return state
 
 
+async def _ws(
+    session: aiohttp.ClientSession, token: str, message: dict[str, Any]
+) -> Any:
+    """Send one command over the demo's websocket API; return its result."""
+    async with session.ws_connect(f"{DEMO_URL}/api/websocket") as ws:
+        await ws.receive_json()  # auth_required
+        await ws.send_json({"type": "auth", "access_token": token})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        await ws.send_json({"id": 1, **message})
+        reply = await ws.receive_json()
+        assert reply["success"], reply
+        return reply["result"]
+
+
+async def _assert_quiet(session: aiohttp.ClientSession, token: str) -> None:
+    """Assert the demo has no notification, no repair issue and no error in its log."""
+    notifications = await _ws(session, token, {"type": "persistent_notification/get"})
+    assert notifications == []
+    issues = await _ws(session, token, {"type": "repairs/list_issues"})
+    assert [i for i in issues["issues"] if not i["ignored"]] == []
+    log = ROOT / "config" / "home-assistant.log"
+    if log.exists():
+        errors = [line for line in log.read_text().splitlines() if " ERROR " in line]
+        assert errors == []
+
+
 async def test_wind_down_from_the_dashboard(
     running_demo: str, browser: tuple[DevTools, aiohttp.ClientSession]
 ) -> None:
-    """Pressing "Wind down" in the page dims the Bedroom's lights and plays on MPD."""
+    """Pressing "Wind down" in the page dims the Bedroom's lights and plays on MPD.
+
+    The demo is quiet before and after: no notification, repair issue or logged error.
+    """
     tools, session = browser
     token = await demo.login(session, DEMO_URL, "demo", "asmr-demo")
+    await _assert_quiet(session, token)
     headers = {"Authorization": f"Bearer {token}"}
     async with session.get(
         f"{DEMO_URL}/api/config/config_entries/entry",
@@ -325,3 +355,4 @@ async def test_wind_down_from_the_dashboard(
         json={"config_entry_id": room, "fade": False},
         headers=headers,
     )
+    await _assert_quiet(session, token)
