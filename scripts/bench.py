@@ -37,8 +37,8 @@ if any(os.environ.get(key) != value for key, value in _SINGLE_THREAD.items()):
         sys.executable, [sys.executable, *sys.argv], {**os.environ, **_SINGLE_THREAD}
     )
 
-sys.path.insert(
-    0, str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
+sys.path.append(
+    str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
 )
 
 
@@ -54,7 +54,7 @@ TARGET_MEMORY_MB = 20.0
 
 _MEMORY_CHILD = """
 import resource, sys
-sys.path.insert(0, sys.argv[1])
+sys.path.append(sys.argv[1])
 import engine
 frames = int(float(sys.argv[2]) * engine.SAMPLE_RATE)
 scene = engine.trigger_scene("pink_noise")
@@ -138,7 +138,7 @@ def _cold_first_block_ms(scene_id: str) -> float:
     """Return the first-block time of a scene in a fresh process that has built nothing."""
     package = str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
     code = (
-        "import sys, time; sys.path.insert(0, sys.argv[1]); import engine; "
+        "import sys, time; sys.path.append(sys.argv[1]); import engine; "
         "s = engine.SCENES[sys.argv[2]]; t = time.perf_counter(); "
         "next(engine.render(s, stop=48000 * 600)); print(time.perf_counter() - t)"
     )

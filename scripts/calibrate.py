@@ -19,8 +19,8 @@ from pathlib import Path
 import sys
 from typing import Any
 
-sys.path.insert(
-    0, str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
+sys.path.append(
+    str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
 )
 
 from engine import calibration  # noqa: E402

@@ -19,8 +19,8 @@ import sys
 import time
 from typing import TextIO
 
-sys.path.insert(
-    0, str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
+sys.path.append(
+    str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
 )
 
 import engine  # noqa: E402
