@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
 
+from custom_components.asmr import engine
 from custom_components.asmr.const import (
+    CONF_AUDIO_FORMAT,
     CONF_AVOID,
     CONF_LIGHTS,
     CONF_MINUTES,
@@ -218,3 +221,20 @@ async def test_reconfigure_changes_targets(hass: HomeAssistant) -> None:
         CONF_LIGHTS: [],
         CONF_SPEAKERS: ["media_player.bedroom"],
     }
+
+
+async def test_options_offer_only_formats_that_work_here(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without libsndfile and ffmpeg the form offers WAV only and suggests it for MP3."""
+    entry = await add_room(hass, room_entry(audio_format="mp3"))
+    monkeypatch.setitem(sys.modules, "soundfile", None)
+    engine.use_ffmpeg(None)
+    try:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        field = next(m for m in result["data_schema"].schema if m == CONF_AUDIO_FORMAT)
+        selector = result["data_schema"].schema[field]
+        assert selector.config["options"] == ["wav"]
+        assert field.description == {"suggested_value": "wav"}
+    finally:
+        engine.use_ffmpeg("ffmpeg")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_AREA, CONF_MQTT_TOPIC, DOMAIN
+from .engine import encoders, use_ffmpeg
 from .mqtt_bridge import async_clear_mqtt_state, async_setup_mqtt_bridge
 from .services import async_setup_services
 from .session import AsmrConfigEntry, RoomSession
@@ -26,7 +28,13 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the ASMR Scenes actions and the audio stream."""
+    """Set up the ASMR Scenes actions, the audio stream and the encoder chain.
+
+    Formats libsndfile cannot encode here (Home Assistant OS and Container ship no
+    libsndfile for soundfile) are encoded by the ffmpeg binary Home Assistant uses.
+    """
+    use_ffmpeg(get_ffmpeg_manager(hass).binary)
+    await hass.async_add_executor_job(encoders)
     async_setup_services(hass)
     hass.http.register_view(AsmrStreamView())
     return True

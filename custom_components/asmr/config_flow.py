@@ -56,7 +56,14 @@ from .const import (
     RAMP_SECONDS_MAX,
     EndAction,
 )
-from .engine import SCENES, TRIGGERS, EngineError, resolve_scene
+from .engine import (
+    SCENES,
+    TRIGGERS,
+    EngineError,
+    available_formats,
+    playable_format,
+    resolve_scene,
+)
 
 
 def _targets_schema(lights: list[str], speakers: list[str]) -> dict[vol.Marker, Any]:
@@ -181,6 +188,13 @@ def _number(low: int, high: int, unit: str, step: int = 1) -> NumberSelector:
     )
 
 
+def _current_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Return the room's options with defaults, its audio format one that works here."""
+    current = {**DEFAULT_OPTIONS, **options}
+    current[CONF_AUDIO_FORMAT] = playable_format(str(current[CONF_AUDIO_FORMAT]))
+    return current
+
+
 def _options_schema(options: dict[str, Any]) -> vol.Schema:
     """Return the options form, filled with the current options.
 
@@ -188,7 +202,7 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
     the frontend leaves an emptied field out, which must clear it rather than bring the
     old value back as a default would.
     """
-    current = {**DEFAULT_OPTIONS, **options}
+    current = _current_options(options)
 
     def opt(key: str) -> vol.Optional:
         if key in _CLEARABLE:
@@ -222,7 +236,7 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
             ),
             opt(CONF_AUDIO_FORMAT): SelectSelector(
                 SelectSelectorConfig(
-                    options=list(AUDIO_FORMATS),
+                    options=[f for f in AUDIO_FORMATS if f in available_formats()],
                     translation_key=CONF_AUDIO_FORMAT,
                     mode=SelectSelectorMode.DROPDOWN,
                 )
@@ -293,7 +307,7 @@ class AsmrOptionsFlow(OptionsFlow):
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 _options_schema(dict(self.config_entry.options)),
-                user_input or {**DEFAULT_OPTIONS, **self.config_entry.options},
+                user_input or _current_options(dict(self.config_entry.options)),
             ),
             errors=errors,
         )

@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .engine import available_formats
+from .engine import encoders
 from .session import AsmrConfigEntry
 
 TO_REDACT = {"token"}
@@ -24,5 +24,5 @@ async def async_get_config_entry_diagnostics(
         "options": dict(entry.options),
         "phase": room.phase.value,
         "plan": async_redact_data(plan.as_dict(), TO_REDACT) if plan else None,
-        "audio_formats": list(available_formats()),
+        "audio_encoders": encoders(),
     }

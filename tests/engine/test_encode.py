@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 import importlib
 import io
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -125,18 +127,91 @@ def test_vorbis_is_written_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _decode(data).shape == (frames, 2)
 
 
-def test_wav_works_without_soundfile(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without soundfile only WAV is offered, and it still encodes."""
+@pytest.fixture
+def without_libsndfile(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make ``import soundfile`` fail, as on a musl install without libsndfile."""
     monkeypatch.setitem(sys.modules, "soundfile", None)
-    enc.available_formats.cache_clear()
-    try:
-        assert enc.available_formats() == ("wav",)
-        data = b"".join(enc.encode(_blocks(), fmt="wav", frames=FRAMES))
-        assert len(data) == enc.encoded_size("wav", FRAMES)
-        with pytest.raises(enc.FormatError, match="mp3"):
-            enc.encode(_blocks(), fmt="mp3", frames=FRAMES)
-    finally:
-        enc.available_formats.cache_clear()
+    enc.encoders.cache_clear()
+    yield
+    enc.use_ffmpeg("ffmpeg")
+
+
+def test_libsndfile_encodes_when_it_loads() -> None:
+    """With soundfile loading, libsndfile encodes MP3, FLAC and Ogg."""
+    assert enc.encoders() == {
+        "mp3": "libsndfile",
+        "flac": "libsndfile",
+        "ogg": "libsndfile",
+        "wav": "builtin",
+    }
+
+
+def test_ffmpeg_encodes_without_libsndfile(without_libsndfile: None) -> None:
+    """Without libsndfile the chain falls back to the ffmpeg binary for every format."""
+    assert enc.encoders() == {
+        "mp3": "ffmpeg",
+        "flac": "ffmpeg",
+        "ogg": "ffmpeg",
+        "wav": "builtin",
+    }
+
+
+@pytest.mark.parametrize("fmt", ["flac", "ogg", "mp3"])
+def test_ffmpeg_output_round_trips(without_libsndfile: None, fmt: str) -> None:
+    """Ffmpeg's files decode to the render: FLAC exactly, MP3 with the same delay/size."""
+    data = b"".join(enc.encode(_blocks(), fmt=fmt, frames=FRAMES))
+    audio = _decode(data)
+    original = np.concatenate(list(_blocks()))
+    if fmt == "mp3":
+        assert len(data) == enc.encoded_size("mp3", FRAMES)
+        assert all(data[i : i + 2] == b"\xff\xfb" for i in range(0, len(data), 384))
+        shifted = audio[enc.MP3_DELAY : enc.MP3_DELAY + FRAMES, 0]
+        assert np.corrcoef(shifted, original[:, 0])[0, 1] > 0.9
+    else:
+        assert audio.shape == (FRAMES, 2)
+    if fmt == "flac":
+        np.testing.assert_allclose(audio, original, atol=1.0 / 32000)
+
+
+def test_ffmpeg_mp3_byte_ranges_keep_the_size(without_libsndfile: None) -> None:
+    """An ffmpeg MP3 stream from any byte keeps the promised length and frame grid."""
+    size = enc.encoded_size("mp3", FRAMES)
+    for first_byte in (0, 384 * 20 + 100, size - 384):
+        tail = b"".join(
+            enc.stream_bytes(_blocks, fmt="mp3", frames=FRAMES, first_byte=first_byte)
+        )
+        assert len(tail) == size - first_byte
+
+
+def test_ffmpeg_stops_when_the_stream_is_dropped(without_libsndfile: None) -> None:
+    """A listener that goes away mid-stream leaves no ffmpeg process behind."""
+    stream = enc.encode(
+        render(trigger_scene("pink_noise"), stop=600 * SAMPLE_RATE),
+        fmt="mp3",
+        frames=600 * SAMPLE_RATE,
+    )
+    assert len(next(stream)) > 0
+    stream.close()
+    ps = subprocess.run(
+        ["ps", "-o", "stat=", "--ppid", str(os.getpid())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Z" not in ps.stdout
+
+
+@pytest.mark.parametrize("ffmpeg", [None, "no-such-ffmpeg"])
+def test_wav_works_without_soundfile_or_ffmpeg(
+    without_libsndfile: None, ffmpeg: str | None
+) -> None:
+    """Without libsndfile and ffmpeg only WAV is offered, and it still encodes."""
+    enc.use_ffmpeg(ffmpeg)
+    assert enc.available_formats() == ("wav",)
+    data = b"".join(enc.encode(_blocks(), fmt="wav", frames=FRAMES))
+    assert len(data) == enc.encoded_size("wav", FRAMES)
+    with pytest.raises(enc.FormatError, match="mp3"):
+        enc.encode(_blocks(), fmt="mp3", frames=FRAMES)
 
 
 def test_bad_requests_are_refused() -> None:

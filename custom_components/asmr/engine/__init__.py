@@ -13,7 +13,10 @@ from .encode import (
     available_formats,
     encode,
     encoded_size,
+    encoders,
+    playable_format,
     stream_bytes,
+    use_ffmpeg,
 )
 from .loudness import LOUDNESS_LUFS, TRUE_PEAK_CEILING_DBTP
 from .render import DEFAULT_FADE_IN_S, render, warm_up
@@ -53,9 +56,12 @@ __all__ = [
     "available_formats",
     "encode",
     "encoded_size",
+    "encoders",
+    "playable_format",
     "render",
     "resolve_scene",
     "stream_bytes",
     "trigger_scene",
+    "use_ffmpeg",
     "warm_up",
 ]

@@ -1,9 +1,12 @@
 """Encoding a stream of blocks into audio file bytes, block by block.
 
 WAV is written by this module (16-bit PCM, its size known before the first byte) and
-needs nothing else. FLAC, OGG Vorbis and MP3 go through soundfile (libsndfile), always
-fed in pieces of at most ``WRITE_FRAMES`` frames: libsndfile's Vorbis encoder crashes
-the process when handed one very large buffer.
+needs nothing else. FLAC, OGG Vorbis and MP3 go through an encoder chain: libsndfile
+(through soundfile) when it loads and has the format, else an ``ffmpeg`` binary fed
+16-bit PCM through a pipe (Home Assistant OS and Container run on musl, where soundfile
+ships no libsndfile, but always have ffmpeg), else the format is not offered and WAV is
+left. Both encoders get pieces of at most ``WRITE_FRAMES`` frames: libsndfile's Vorbis
+encoder crashes the process when handed one very large buffer.
 
 MP3 is constant bitrate (128 kbit/s, 48 kHz): every frame holds 1152 samples in exactly
 384 bytes, so its size is known up front and a byte offset maps to a time. The file
@@ -17,9 +20,14 @@ first, then the ``frames`` of audio, then silence up to the end of the last MP3 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
+import contextlib
 from functools import lru_cache
 import math
+import os
+import selectors
+import shutil
 import struct
+import subprocess
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +75,34 @@ _SOUNDFILE_ARGS: dict[str, dict[str, object]] = {
         "compression_level": (320 - MP3_BITRATE_KBPS) / (320 - 32),
     },
 }
+_FFMPEG_ARGS: dict[str, tuple[str, ...]] = {
+    "flac": ("-c:a", "flac", "-compression_level", "5", "-f", "flac"),
+    "ogg": ("-c:a", "libvorbis", "-q:a", "4", "-f", "ogg"),
+    # Constant bitrate with no Xing/Info frame and no ID3 tag: audio frames only, as
+    # from libsndfile, so sizes and byte offsets are the same whichever encodes.
+    "mp3": (
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        f"{MP3_BITRATE_KBPS}k",
+        "-write_xing",
+        "0",
+        "-id3v2_version",
+        "0",
+        "-f",
+        "mp3",
+    ),
+}
+"""ffmpeg's output options for each format it encodes here (after the PCM input)."""
+
+ENCODER_LIBSNDFILE = "libsndfile"
+ENCODER_FFMPEG = "ffmpeg"
+ENCODER_BUILTIN = "builtin"
+
+_FFMPEG_PROBE_TIMEOUT_S = 10.0
+_ffmpeg_binary: str | None = "ffmpeg"
+"""The ffmpeg binary the chain falls back to (None: none); see ``use_ffmpeg``."""
+
 _FLAC_TOTAL_AT = (
     21  # "fLaC", block header, then STREAMINFO's 36-bit length from byte 21
 )
@@ -78,19 +114,77 @@ class FormatError(EngineError):
     """An audio format that is unknown or cannot be encoded here."""
 
 
+def use_ffmpeg(binary: str | None) -> None:
+    """Set the ffmpeg binary the encoder chain falls back to (None: no ffmpeg).
+
+    Home Assistant passes the binary its ``ffmpeg`` integration uses; on its own the
+    engine looks for ``ffmpeg`` on the path.
+    """
+    global _ffmpeg_binary  # noqa: PLW0603  (one process-wide setting)
+    _ffmpeg_binary = binary
+    encoders.cache_clear()
+
+
+def _soundfile_formats() -> set[str]:
+    """Return the major formats libsndfile has here (none when soundfile fails)."""
+    try:
+        import soundfile  # noqa: PLC0415  (optional: the chain goes on without it)
+    except (ImportError, OSError):
+        return set()
+    return set(soundfile.available_formats())
+
+
+def _ffmpeg_codecs(binary: str | None) -> set[str]:
+    """Return the audio encoders an ffmpeg binary lists (none when it does not run)."""
+    path = shutil.which(binary) if binary else None
+    if path is None:
+        return set()
+    try:
+        listed = subprocess.run(  # noqa: S603  (a fixed argument list)
+            [path, "-hide_banner", "-encoders"],
+            capture_output=True,
+            check=True,
+            text=True,
+            timeout=_FFMPEG_PROBE_TIMEOUT_S,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {
+        fields[1]
+        for line in listed.splitlines()
+        if len(fields := line.split()) > 1 and fields[0].startswith("A")
+    }
+
+
 @lru_cache(maxsize=1)
+def encoders() -> dict[str, str]:
+    """Return, for each format this installation can encode, the encoder that does it.
+
+    The first of libsndfile, ffmpeg and this module's own writer (WAV) that can. The
+    answer is cached; the first call may run ffmpeg once, so call it off the event loop.
+    """
+    found = {"wav": ENCODER_BUILTIN}
+    libsndfile = _soundfile_formats()
+    ffmpeg = _ffmpeg_codecs(_ffmpeg_binary)
+    for fmt, args in _SOUNDFILE_ARGS.items():
+        if args["format"] in libsndfile:
+            found[fmt] = ENCODER_LIBSNDFILE
+        elif _FFMPEG_ARGS[fmt][1] in ffmpeg:
+            found[fmt] = ENCODER_FFMPEG
+    return {fmt: found[fmt] for fmt in FORMATS if fmt in found}
+
+
 def available_formats() -> tuple[str, ...]:
     """Return the format ids this installation can encode (WAV always works)."""
-    found = ["wav"]
-    try:
-        import soundfile  # noqa: PLC0415  (optional: only WAV works without it)
-    except (ImportError, OSError):
-        return tuple(found)
-    known = soundfile.available_formats()
-    for fmt, args in _SOUNDFILE_ARGS.items():
-        if args["format"] in known:
-            found.append(fmt)
-    return tuple(sorted(found, key=list(FORMATS).index))
+    return tuple(encoders())
+
+
+def playable_format(preferred: str) -> str:
+    """Return ``preferred`` if it can be encoded here, else MP3 if it can, else WAV."""
+    available = available_formats()
+    if preferred in available:
+        return preferred
+    return "mp3" if "mp3" in available else "wav"
 
 
 def _check(fmt: str, frames: int) -> None:
@@ -101,7 +195,7 @@ def _check(fmt: str, frames: int) -> None:
         )
     if fmt not in available_formats():
         raise FormatError(
-            f"audio format {fmt!r} needs soundfile with libsndfile support; "
+            f"audio format {fmt!r} needs libsndfile (soundfile) or ffmpeg; "
             f"available here: {', '.join(available_formats())}"
         )
     if (
@@ -274,6 +368,93 @@ def _soundfile_bytes(
         yield out
 
 
+def _ffmpeg_bytes(
+    blocks: Iterable[NDArray[np.float32]], fmt: str, *, multiple: int = 1
+) -> Iterator[bytes]:
+    """Yield the bytes ffmpeg writes for ``blocks``, fed as 16-bit PCM through a pipe.
+
+    Both pipes are served as they become ready (a block is rendered only when ffmpeg
+    has taken the previous one), so neither fills while the other waits and ffmpeg runs
+    at most a pipe's worth ahead of the listener. Closing the generator stops ffmpeg.
+    """
+    assert _ffmpeg_binary is not None
+    process = subprocess.Popen(  # noqa: S603  (a fixed argument list)
+        [
+            shutil.which(_ffmpeg_binary) or _ffmpeg_binary,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "s16le",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            str(CHANNELS),
+            "-i",
+            "pipe:0",
+            *_FFMPEG_ARGS[fmt],
+            "pipe:1",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    feed, out = process.stdin.fileno(), process.stdout.fileno()
+    os.set_blocking(feed, False)
+    os.set_blocking(out, False)
+    pieces = (
+        pcm16(block[begin : begin + WRITE_FRAMES])
+        for block in blocks
+        for begin in range(0, block.shape[0], WRITE_FRAMES)
+    )
+    pending = bytearray()
+    piece = memoryview(b"")
+    with selectors.DefaultSelector() as selector:
+        selector.register(out, selectors.EVENT_READ)
+        selector.register(feed, selectors.EVENT_WRITE)
+        feeding = True
+        try:
+            while True:
+                if feeding and not piece:
+                    if (data := next(pieces, None)) is None:
+                        selector.unregister(feed)
+                        process.stdin.close()
+                        feeding = False
+                    else:
+                        piece = memoryview(data)
+                for key, _ in selector.select():
+                    if key.fd == feed:
+                        piece = piece[os.write(feed, piece) :]
+                        continue
+                    chunk = os.read(out, 1 << 16)
+                    if not chunk:  # ffmpeg is done
+                        if pending:
+                            yield bytes(pending)
+                        return
+                    pending.extend(chunk)
+                    if (n := len(pending) - len(pending) % multiple) > 0:
+                        yield bytes(pending[:n])
+                        del pending[:n]
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdout.close()
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+
+
+def _encoder_bytes(
+    blocks: Iterable[NDArray[np.float32]], fmt: str, *, multiple: int = 1
+) -> Iterator[bytes]:
+    """Yield the bytes of the encoder the chain picked for ``fmt``."""
+    if encoders()[fmt] == ENCODER_FFMPEG:
+        return _ffmpeg_bytes(blocks, fmt, multiple=multiple)
+    return _soundfile_bytes(blocks, fmt, multiple=multiple)
+
+
 @lru_cache(maxsize=1)
 def _silent_mp3_frame() -> bytes:
     """Return one MP3 frame of silence (empty side information, no main data)."""
@@ -285,12 +466,14 @@ def _mp3_frames(
 ) -> Iterator[bytes]:
     """Yield exactly ``count`` MP3 frames of ``blocks`` after the first ``skip`` audio frames.
 
-    Bytes come in whole frames; libsndfile's leading Info frame is left out, frames past
-    ``count`` are dropped and a short encode is padded with silent frames.
+    Bytes come in whole frames; libsndfile's leading Info frame is left out (ffmpeg is
+    told to write none), frames past ``count`` are dropped and a short encode is padded
+    with silent frames.
     """
-    dropped = -1 - skip  # the Info frame, then the warm-up frames
+    info = 1 if encoders()["mp3"] == ENCODER_LIBSNDFILE else 0
+    dropped = -info - skip  # the Info frame, then the warm-up frames
     sent = 0
-    for data in _soundfile_bytes(blocks, "mp3", multiple=MP3_FRAME_BYTES):
+    for data in _encoder_bytes(blocks, "mp3", multiple=MP3_FRAME_BYTES):
         frames_in = len(data) // MP3_FRAME_BYTES
         begin = 0
         if dropped < 0:
@@ -342,9 +525,9 @@ def _encode(
     elif fmt == "mp3":
         yield from _mp3_frames(exact, skip=0, count=mp3_frame_count(frames))
     elif fmt == "flac":
-        yield from _flac_with_length(_soundfile_bytes(exact, fmt), frames)
+        yield from _flac_with_length(_encoder_bytes(exact, fmt), frames)
     else:
-        yield from _soundfile_bytes(exact, fmt)
+        yield from _encoder_bytes(exact, fmt)
 
 
 def _flac_with_length(pieces: Iterator[bytes], frames: int) -> Iterator[bytes]:
