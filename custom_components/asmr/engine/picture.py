@@ -27,6 +27,15 @@ HIGH_HZ = 20_000.0
 DYNAMIC_RANGE_DB = 80.0
 """Levels this far below the loudest cell are drawn black."""
 
+GRID_HZ = (100.0, 1_000.0, 10_000.0)
+"""Frequencies marked by the optional grid, in Hz."""
+
+GRID_SECONDS = 5.0
+"""Time between the optional grid's vertical lines, in seconds."""
+
+GRID_OPACITY = 0.35
+"""How strongly a grid line lightens the pixels under it (0 to 1)."""
+
 _ANCHORS = np.array(
     [
         [0, 0, 4],
@@ -87,6 +96,7 @@ def spectrogram_png(
     frames: int,
     width: int = 256,
     height: int = 128,
+    grid: bool = False,
 ) -> bytes:
     """Draw the spectrogram of a stream of blocks as a PNG.
 
@@ -98,6 +108,8 @@ def spectrogram_png(
         Total length of the stream, in frames (sets where the columns fall).
     width, height
         Size of the picture in pixels.
+    grid
+        Also draw faint lines at ``GRID_HZ`` and every ``GRID_SECONDS``.
 
     Returns
     -------
@@ -137,4 +149,23 @@ def spectrogram_png(
         held_from += drop
     db = 10.0 * np.log10(power)
     level = (db - (db.max() - DYNAMIC_RANGE_DB)) / DYNAMIC_RANGE_DB
-    return png_bytes(_colours(level[::-1]))
+    rgb = _colours(level[::-1])
+    if grid:
+        rgb = _with_grid(rgb, frames=frames)
+    return png_bytes(rgb)
+
+
+def _with_grid(rgb: NDArray[np.uint8], *, frames: int) -> NDArray[np.uint8]:
+    """Return a picture lightened along the grid's frequency and time lines."""
+    height, width, _ = rgb.shape
+    mask = np.zeros((height, width), dtype=bool)
+    for hz in GRID_HZ:
+        row = int(height * np.log(hz / LOW_HZ) / np.log(HIGH_HZ / LOW_HZ))
+        if 0 <= row < height:
+            mask[height - 1 - row] = True
+    step = GRID_SECONDS * SAMPLE_RATE
+    for mark in np.arange(step, frames, step):
+        mask[:, min(int(mark * width / frames), width - 1)] = True
+    out = rgb.astype(np.float64)
+    out[mask] += (255.0 - out[mask]) * GRID_OPACITY
+    return np.asarray(np.rint(out), dtype=np.uint8)
