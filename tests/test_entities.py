@@ -87,6 +87,7 @@ async def test_media_player_plays_the_scenes(
     player = _entity_id(hass, "media_player", f"{room.entry_id}-player")
     state = hass.states.get(player)
     assert state.state == MediaPlayerState.IDLE
+    assert state.attributes[ATTR_DEVICE_CLASS] == "speaker"
     assert "Fireside pages" in state.attributes[ATTR_INPUT_SOURCE_LIST]
 
     await hass.services.async_call(

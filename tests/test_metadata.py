@@ -92,3 +92,46 @@ def test_workflows_run_hassfest_hacs_and_the_tests() -> None:
     assert "home-assistant/actions/hassfest" in uses
     assert "hacs/action" in uses
     assert any(".ci/run" in run for run in runs)
+
+
+QUALITY_RULES = {
+    "bronze": (
+        "action-setup appropriate-polling brands common-modules config-flow "
+        "config-flow-test-coverage dependency-transparency docs-actions docs-conditions "
+        "docs-high-level-description docs-installation-instructions "
+        "docs-removal-instructions docs-triggers entity-event-setup entity-unique-id "
+        "has-entity-name runtime-data test-before-configure test-before-setup "
+        "unique-config-entry"
+    ),
+    "silver": (
+        "action-exceptions config-entry-unloading docs-configuration-parameters "
+        "docs-installation-parameters entity-unavailable integration-owner "
+        "log-when-unavailable parallel-updates reauthentication-flow test-coverage"
+    ),
+    "gold": (
+        "devices diagnostics discovery discovery-update-info docs-data-update "
+        "docs-examples docs-known-limitations docs-supported-devices "
+        "docs-supported-functions docs-troubleshooting docs-use-cases dynamic-devices "
+        "entity-category entity-device-class entity-disabled-by-default "
+        "entity-translations exception-translations icon-translations "
+        "reconfiguration-flow repair-issues stale-devices"
+    ),
+    "platinum": "async-dependency inject-websession strict-typing",
+}
+"""Home Assistant's quality scale rules, by tier (hassfest's list)."""
+
+
+def test_quality_scale_answers_every_rule() -> None:
+    """quality_scale.yaml answers every rule; an exemption or a todo says why."""
+    rules = yaml.safe_load(
+        (INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8")
+    )["rules"]
+    expected = {name for names in QUALITY_RULES.values() for name in names.split()}
+    assert set(rules) == expected
+    for name, answer in rules.items():
+        if isinstance(answer, dict):
+            assert answer["status"] in {"done", "exempt", "todo"}, name
+            if answer["status"] != "done":
+                assert answer["comment"].strip(), name
+        else:
+            assert answer == "done", name

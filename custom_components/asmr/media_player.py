@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from homeassistant.components.media_player import MediaPlayerEntity
+from homeassistant.components.media_player import (
+    MediaPlayerDeviceClass,
+    MediaPlayerEntity,
+)
 from homeassistant.components.media_player.const import (
     MediaPlayerEntityFeature,
     MediaPlayerState,
@@ -43,6 +46,7 @@ class RoomMediaPlayer(AsmrEntity, MediaPlayerEntity):
     """A room's ASMR sessions as one media player."""
 
     _attr_translation_key = "player"
+    _attr_device_class = MediaPlayerDeviceClass.SPEAKER
     _attr_media_content_type = MediaType.MUSIC
     _attr_supported_features = (
         MediaPlayerEntityFeature.SELECT_SOURCE
