@@ -1,4 +1,4 @@
-"""Tests for fire crackling: roar, hiss and clustered, power-law crackles."""
+"""Tests for fire crackling: a soft roar, sparse sharp crackles and a quiet hiss."""
 
 from __future__ import annotations
 
@@ -79,3 +79,46 @@ def test_crackles_come_in_bursts_with_heavy_tailed_sizes() -> None:
     assert np.percentile(size, 99) > 2.5 * np.median(size)
     pan = np.concatenate(pans)
     assert pan.min() < -0.8 and pan.max() > 0.8
+
+
+def _frame_db(x: np.ndarray, frames: int) -> np.ndarray:
+    """Return the level of consecutive ``frames``-long frames of a mono signal, in dB."""
+    n = x.size // frames
+    return 10.0 * np.log10(np.mean(x[: n * frames].reshape(n, frames) ** 2, 1) + 1e-20)
+
+
+def test_crackles_are_sparse_and_sharp() -> None:
+    """Crackles jump out of a quiet floor, a handful a second, and hold the bright energy.
+
+    A dense hiss with ringing drops reads as rain: there, few events rise 20 dB above
+    what came just before, and the bright band's energy is spread over time.
+    """
+    audio = stitch(TRIGGER, seconds=20, seed=4)
+    high = _band(audio, 2000.0, 16000.0)
+    level = _frame_db(high, SAMPLE_RATE // 400)  # 2.5 ms frames
+    before = np.minimum.reduce([np.roll(level, k) for k in range(2, 8)])
+    rise = (level - before > 20.0) & (level > np.percentile(level, 99.5) - 30.0)
+    onsets_per_s = np.count_nonzero(rise[1:] & ~rise[:-1]) / 20.0
+    assert 5.0 < onsets_per_s < 15.0, onsets_per_s
+    # The loudest 5 % of the 2.5 ms frames hold most of the bright energy.
+    power = np.sort(10.0 ** (level / 10.0))[::-1]
+    assert power[: power.size // 20].sum() / power.sum() > 0.8
+    # Crest factor of the bright band, second by second.
+    seconds = high[: 20 * SAMPLE_RATE].reshape(20, SAMPLE_RATE)
+    crest_db = 20.0 * np.log10(
+        np.abs(seconds).max(axis=1) / np.sqrt(np.mean(seconds**2, axis=1))
+    )
+    assert np.median(crest_db) > 29.0, crest_db
+
+
+def test_hiss_bed_stays_quiet() -> None:
+    """Between the crackles the bright band is a faint hiss: present, never dense.
+
+    The typical 10 ms of the band above 2 kHz sits well under the band's mean level
+    (which the crackles carry), yet above silence.
+    """
+    audio = stitch(TRIGGER, seconds=20, seed=8)
+    high = _band(audio, 2000.0, 16000.0)
+    floor_db = np.median(_frame_db(high, SAMPLE_RATE // 100))
+    high_db = 10.0 * np.log10(np.mean(high**2))
+    assert high_db - 20.0 < floor_db < high_db - 8.0, (floor_db, high_db)

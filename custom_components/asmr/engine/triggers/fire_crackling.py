@@ -1,11 +1,16 @@
-"""Fire crackling: Farnell's fire, made of a roar, a hiss and crackles.
+"""Fire crackling: a soft roar, sparse sharp crackles, resin pops and a faint hiss.
 
-- Lapping roar: low-passed noise whose level flickers as the flames lick (slow and
-  fast wobbles, apart in each ear).
-- Hiss: high-passed noise with a fast, peaky amplitude (gas escaping from the wood).
-- Crackles: short bright impulses ringing at a random pitch, with power-law sizes,
-  clustered in time (a burst of small cracks as a piece of wood splits), plus rare
-  louder, lower pops. Each crackle gets its own place across the stereo field.
+- Roar: soft low noise of flame turbulence (mostly 40-110 Hz) whose level flickers
+  gently as the flames lick (a slow swell and quick licks, apart in each ear).
+- Crackles: short broadband clicks (wood fibres snapping as they dry and char): a train
+  of micro-clicks a fraction of a millisecond each, over at most 10 ms, with a faint
+  ring; about a dozen a second with silence between them, Pareto-distributed sizes,
+  and now and then a little burst a few tens of milliseconds apart, as a piece of wood
+  splits. Each crackle has its own place across the stereo field.
+- Pops: rare louder snaps of resin pockets bursting: a sharp crack with a short woody
+  thump, sometimes followed by a brief jet of escaping gas.
+- Hiss: a quiet bed of escaping gas whose level wanders slowly; it never becomes the
+  dense bright hiss of rain.
 """
 
 from __future__ import annotations
@@ -23,19 +28,17 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
-from ..dsp import hash_uniform
 from ..events import (
     BANK_FRAMES,
     CONTROL_HOP,
     CONTROL_POINTS,
     GrainSet,
+    Spectrum,
     band,
     bed_segment,
     control_times,
-    filtered,
     grain_set,
     knot_curve,
-    peak_normalised,
     ramp,
     scatter_events,
     shaped_noise,
@@ -44,62 +47,117 @@ from ..events import (
     wobble,
 )
 
-CLUSTERS_PER_S = 2.2
-"""Bursts of crackles per second."""
+CLUSTERS_PER_S = 1.5
+"""Little bursts of crackles per second."""
 
-LONE_CRACKLES_PER_S = 14.0
-"""Small crackles per second outside the bursts."""
+LONE_CRACKLES_PER_S = 7.0
+"""Crackles per second outside the bursts."""
 
-POPS_PER_S = 0.22
-"""Loud pops per second."""
+POPS_PER_S = 0.2
+"""Resin pops per second."""
 
 _SALT = "fire_crackling"
 _LIMITED_FRAMES = CHUNK_FRAMES * 3 // 2 + 4096
-_LEVEL = 1.06
-_ROAR_GAIN = 0.08 * _LEVEL
-_HISS_GAIN = 0.007 * _LEVEL
-_CRACKLE_GAIN = 0.08 * _LEVEL
-_POP_GAIN = 0.16 * _LEVEL
+_LEVEL = 1.8
+_ROAR_GAIN = 0.04 * _LEVEL
+_HISS_GAIN = 0.002 * _LEVEL
+_CRACKLE_GAIN = 0.12 * _LEVEL
+_POP_GAIN = 0.25 * _LEVEL
+_BURST_P = 0.35  # a burst holds 1 + Geometric(p) cracks: about four
+_BURST_GAP_S = 0.03  # mean gap between the cracks of a burst
+_PARETO = 2.0  # tail index of the crackle sizes
+_LONE_SIZE = 0.8  # lone crackles are a little smaller than burst ones
+_MAX_JUMPS = 10  # micro-clicks in a crackle, at most
+_SPREAD_S = 10e-3  # longest crackle
+_LICK_S = 0.17  # time between the flames' licks
+_LICK_DB = 2.5  # depth of the licks (either way)
 _KNOTS_PER_CHUNK = CHUNK_FRAMES // CONTROL_HOP
+_HISS_BANK_FRAMES = 1 << 17  # the faint hiss needs no long bank
 
 
-def _crackle(rng: np.random.Generator, length: int) -> NDArray[np.float64]:
-    """Return one crackle: a snap ringing briefly around a random pitch."""
+def _filtered_rows(x: NDArray[np.float64], spectrum: Spectrum) -> NDArray[np.float64]:
+    """Return each row of ``x`` filtered by an amplitude spectrum (zero phase, one FFT)."""
+    n = 1 << int(np.ceil(np.log2(x.shape[-1] * 2)))
+    freqs = np.asarray(np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE), dtype=np.float64)
+    y = np.fft.irfft(np.fft.rfft(x, n, axis=-1) * spectrum(freqs), n, axis=-1)
+    return np.asarray(y[..., : x.shape[-1]])
+
+
+def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float64]:
+    """Return crackles: trains of broadband micro-clicks as fibres crack, a brief ring.
+
+    A crack runs through the wood in jumps: one to ten clicks, each a fraction of a
+    millisecond of broadband noise, spread over up to 10 ms, the first the loudest; the
+    splinter rings faintly for a millisecond or two. Shape ``(count, length)``, each
+    with a peak of 1.
+    """
     t = np.arange(length) / SAMPLE_RATE
-    centre = 10.0 ** rng.uniform(np.log10(1500.0), np.log10(9000.0))
-    width = rng.uniform(1.2, 1.8)
-    ring = filtered(
-        rng.standard_normal(length),
-        partial(band, low_hz=centre / width, high_hz=centre * width, order=2),
+    noise = _filtered_rows(
+        rng.standard_normal((count, length)),
+        partial(band, low_hz=600.0, high_hz=14000.0),
     )
-    y = ring * np.exp(-t / rng.uniform(0.4e-3, 3.0e-3))
-    snap = filtered(
-        rng.standard_normal(length), partial(band, low_hz=800.0, high_hz=12000.0)
-    )
-    y += (
-        rng.uniform(0.2, 0.8)
-        * snap
-        * np.exp(-t / 0.15e-3)
-        * np.std(y)
-        / np.std(snap[:16])
-    )
-    y[:3] *= np.array([0.3, 0.6, 0.9])
-    return peak_normalised(y)
+    # Jump j of crackle i starts at at[i, j] (unused jumps get no level).
+    jumps = rng.integers(1, _MAX_JUMPS + 1, count)
+    spread = rng.uniform(0.3e-3, _SPREAD_S, count)
+    at = np.sort(rng.uniform(0.0, 1.0, (count, _MAX_JUMPS)), axis=1) * spread[:, None]
+    at[:, 0] = 0.0
+    level = rng.uniform(0.2, 0.8, (count, _MAX_JUMPS))
+    level[:, 0] = 1.0
+    level[np.arange(_MAX_JUMPS)[None, :] >= jumps[:, None]] = 0.0
+    decay = rng.uniform(0.06e-3, 0.3e-3, (count, _MAX_JUMPS))
+    dt = t[None, None, :] - at[:, :, None]
+    clicks = np.where(dt >= 0.0, np.exp(-np.maximum(dt, 0.0) / decay[:, :, None]), 0.0)
+    envelope = np.einsum("ij,ijk->ik", level, clicks)
+    y = envelope * noise
+    centre = 10.0 ** rng.uniform(np.log10(1800.0), np.log10(6000.0), count)
+    ring_noise = rng.standard_normal((count, length))
+    n = 1 << int(np.ceil(np.log2(length * 2)))
+    f = np.maximum(np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE), 1.0)[None, :]
+    c = centre[:, None]
+    # Second-order skirts half an octave either side of each crackle's centre.
+    skirts = 1.0 / np.sqrt((1.0 + (c / 1.5 / f) ** 4) * (1.0 + (f / (c * 1.5)) ** 4))
+    ring = np.fft.irfft(np.fft.rfft(ring_noise, n, axis=-1) * skirts, n, axis=-1)[
+        :, :length
+    ] * np.exp(-t[None, :] / rng.uniform(0.5e-3, 2.0e-3, (count, 1)))
+    y = _peak_rows(y) + rng.uniform(0.1, 0.35, (count, 1)) * _peak_rows(ring)
+    y[:, :2] *= np.array([0.5, 0.85])
+    return _peak_rows(y)
 
 
-def _pop(rng: np.random.Generator, length: int) -> NDArray[np.float64]:
-    """Return one pop: a thump with a woody resonance and a bright edge."""
+def _peak_rows(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return each row of ``x`` scaled to a peak of 1."""
+    return np.asarray(x / (np.max(np.abs(x), axis=-1, keepdims=True) + 1e-12))
+
+
+def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float64]:
+    """Return resin pops: a sharp crack, a woody thump and at times a jet of gas.
+
+    Shape ``(count, length)``, each with a peak of 1.
+    """
     t = np.arange(length) / SAMPLE_RATE
-    f0 = rng.uniform(180.0, 700.0)
-    body = np.sin(2.0 * np.pi * f0 * t * (1.0 - 0.15 * t / t[-1])) * np.exp(
-        -t / rng.uniform(4e-3, 12e-3)
+    f0 = rng.uniform(250.0, 800.0, (count, 1))
+    body = np.sin(2.0 * np.pi * f0 * t * (1.0 - 0.1 * t / t[-1])) * np.exp(
+        -t / rng.uniform(3e-3, 8e-3, (count, 1))
     )
-    edge = filtered(
-        rng.standard_normal(length), partial(band, low_hz=1500.0, high_hz=10000.0)
-    ) * np.exp(-t / rng.uniform(0.5e-3, 2e-3))
-    y = body + rng.uniform(0.3, 0.8) * edge / (np.max(np.abs(edge)) + 1e-12)
-    y[:8] *= np.linspace(0.0, 1.0, 8)
-    return peak_normalised(y)
+    crack = _filtered_rows(
+        rng.standard_normal((count, length)),
+        partial(band, low_hz=500.0, high_hz=14000.0),
+    ) * np.exp(-t / rng.uniform(0.2e-3, 0.8e-3, (count, 1)))
+    y = 0.5 * _peak_rows(body) + _peak_rows(crack)
+    # Some pops release a short jet of gas a few milliseconds after the crack.
+    jet = _filtered_rows(
+        rng.standard_normal((count, length)),
+        partial(band, low_hz=2500.0, high_hz=9000.0),
+    )
+    start = rng.uniform(0.004, 0.012, (count, 1))
+    since = np.maximum(t - start, 0.0)
+    env = np.clip((t - start) / 0.004, 0.0, 1.0) * np.exp(
+        -since / rng.uniform(0.02, 0.05, (count, 1))
+    )
+    has_jet = rng.random((count, 1)) < 0.4
+    y += has_jet * 0.08 * jet * env / (np.std(jet, axis=1, keepdims=True) + 1e-12)
+    y[:, :4] *= np.linspace(0.3, 1.0, 4)
+    return _peak_rows(y)
 
 
 @lru_cache(maxsize=1)
@@ -107,8 +165,8 @@ def _banks() -> dict[str, GrainSet]:
     """Build the crackle and pop grains once (fixed seed)."""
     rng = np.random.default_rng(0xF12E)
     return {
-        "crackle": grain_set([_crackle(rng, 1024) for _ in range(384)], floor_db=-40.0),
-        "pop": grain_set([_pop(rng, 4096) for _ in range(64)], floor_db=-45.0),
+        "crackle": grain_set(list(_crackles(rng, 192, 768)), floor_db=-40.0),
+        "pop": grain_set(list(_pops(rng, 32, 4096)), floor_db=-45.0),
     }
 
 
@@ -118,17 +176,17 @@ def _beds() -> dict[str, NDArray[np.float32]]:
 
     def roar(f: NDArray[np.float64]) -> NDArray[np.float64]:
         return band(
-            f, low_hz=35.0, high_hz=220.0, order=2, tilt_db_per_octave=-2.0
-        ) + 0.08 * band(
-            f, low_hz=220.0, high_hz=900.0, order=2, tilt_db_per_octave=-4.0
+            f, low_hz=40.0, high_hz=110.0, order=2, tilt_db_per_octave=-1.0
+        ) + 0.02 * band(
+            f, low_hz=110.0, high_hz=1200.0, order=2, tilt_db_per_octave=-4.0
         )
 
     def hiss(f: NDArray[np.float64]) -> NDArray[np.float64]:
-        return band(f, low_hz=2000.0, high_hz=7500.0, order=2)
+        return band(f, low_hz=2500.0, high_hz=8000.0, order=2)
 
     return {
         "roar": with_wrap(shaped_noise(BANK_FRAMES, roar, seed=21)),
-        "hiss": with_wrap(shaped_noise(BANK_FRAMES, hiss, seed=22)),
+        "hiss": with_wrap(shaped_noise(_HISS_BANK_FRAMES, hiss, seed=22)),
     }
 
 
@@ -138,26 +196,29 @@ def _flicker(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     common = wobble(t, seed=seed, salt=_SALT + "/swell", periods=(11.0, 5.1))
     for ear in range(2):
         licks = (
-            2.0 * knot_curve(t, seed=seed, salt=f"{_SALT}/lick{ear}", knot_s=0.17) - 1.0
+            2.0 * knot_curve(t, seed=seed, salt=f"{_SALT}/lick{ear}", knot_s=_LICK_S)
+            - 1.0
         )
-        out[ear] = 10.0 ** ((2.5 * common + 3.0 * licks) / 20.0)
+        out[ear] = 10.0 ** ((2.0 * common + _LICK_DB * licks) / 20.0)
     return out
 
 
 def _hiss_level(seed: int, index: int) -> NDArray[np.float64]:
-    """Return the hiss's fast, peaky level at the control points of a chunk (left, right)."""
+    """Return the hiss's slowly wandering level at a chunk's control points (left, right)."""
     knots = index * _KNOTS_PER_CHUNK + np.arange(CONTROL_POINTS)
+    t = np.asarray(knots * (CONTROL_HOP / SAMPLE_RATE), dtype=np.float64)
     out = np.empty((2, CONTROL_POINTS))
     for ear in range(2):
-        u = hash_uniform(seed, f"{_SALT}/hiss{ear}", knots)
-        out[ear] = 0.25 + 1.6 * u**3
+        out[ear] = 0.4 + 1.2 * knot_curve(
+            t, seed=seed, salt=f"{_SALT}/hiss{ear}", knot_s=0.6
+        )
     return out
 
 
 def crackle_events(
     rng: np.random.Generator, rate_scale: float
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Draw one chunk's crackles: bursts of cracks a few milliseconds apart, and lone ones.
+    """Draw one chunk's crackles: lone ones and little bursts a few tens of ms apart.
 
     Parameters
     ----------
@@ -174,12 +235,12 @@ def crackle_events(
 
     """
     clusters = rng.poisson(CLUSTERS_PER_S * rate_scale)
-    counts = 1 + rng.geometric(0.22, clusters)
+    counts = 1 + rng.geometric(_BURST_P, clusters)
     centre = rng.integers(0, CHUNK_FRAMES, clusters)
     total = int(counts.sum())
     owner = np.repeat(np.arange(clusters), counts)
     # Inside a burst cracks follow each other after short exponential gaps.
-    gaps = rng.exponential(0.022 * SAMPLE_RATE, total)
+    gaps = rng.exponential(_BURST_GAP_S * SAMPLE_RATE, total)
     run = np.cumsum(gaps)
     before = np.concatenate([[0.0], run])[np.cumsum(counts) - counts]
     offsets = run - np.repeat(before, counts)
@@ -187,11 +248,13 @@ def crackle_events(
     burst_pans = np.repeat(rng.uniform(-0.9, 0.9, clusters), counts) + rng.normal(
         0, 0.15, total
     )
-    burst_sizes = rng.pareto(2.0, total) + 1.0
-    burst_sizes *= np.repeat(rng.uniform(0.5, 1.2, clusters), counts)
+    burst_sizes = rng.pareto(_PARETO, total) + 1.0
+    burst_sizes *= np.repeat(rng.uniform(0.4, 1.0, clusters), counts)
     lone = rng.poisson(LONE_CRACKLES_PER_S * rate_scale)
     starts = np.concatenate([burst_starts, rng.integers(0, CHUNK_FRAMES, lone)])
-    sizes = np.concatenate([burst_sizes, 0.45 * (rng.pareto(2.0, lone) + 1.0)])
+    sizes = np.concatenate(
+        [burst_sizes, _LONE_SIZE * (rng.pareto(_PARETO, lone) + 1.0)]
+    )
     pans = np.concatenate([burst_pans, rng.uniform(-1.0, 1.0, lone)])
     keep = starts < CHUNK_FRAMES + CHUNK_FRAMES // 2
     return starts[keep], np.minimum(sizes[keep], 3.0), np.clip(pans[keep], -1.0, 1.0)
@@ -221,7 +284,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         out,
         beds["hiss"],
         rng,
-        ramp(_hiss_level(request.seed, request.index) * flicker * _HISS_GAIN),
+        ramp(_hiss_level(request.seed, request.index) * _HISS_GAIN),
     )
 
     activity = float(np.mean(flicker))
@@ -246,7 +309,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     scatter_events(out, batches)
     # The rare pile-up of loud events is bent down rather than left to clip.
     for ear in range(2):
-        soft_limit(out[ear, :_LIMITED_FRAMES], knee=0.45, ceiling=0.62)
+        soft_limit(out[ear, :_LIMITED_FRAMES], knee=0.5, ceiling=0.66)
     return out.T
 
 
