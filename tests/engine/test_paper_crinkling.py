@@ -21,23 +21,72 @@ def _frame_rms_db(audio: np.ndarray, hop: int) -> np.ndarray:
     )
 
 
-def test_gestures_with_pauses_and_no_long_silence() -> None:
-    """Crumpling comes in gestures of a second or more with pauses, never a long silence."""
+def _runs(flags: np.ndarray) -> np.ndarray:
+    """Return the lengths of the runs of True in a boolean array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
+    return np.asarray(edges[1::2] - edges[::2])
+
+
+def _band_share(audio: np.ndarray, low: float, high: float) -> float:
+    """Return the share of the mono power between two frequencies."""
+    mono = audio.mean(axis=1).astype(np.float64)
+    power = np.abs(np.fft.rfft(mono)) ** 2
+    freqs = np.fft.rfftfreq(mono.size, 1.0 / SAMPLE_RATE)
+    return float(power[(freqs >= low) & (freqs < high)].sum() / power.sum())
+
+
+def test_gestures_swell_and_lull_but_never_fall_silent() -> None:
+    """Crumpling comes in gestures of a second or more with lulls between, never silence."""
     audio = stitch(TRIGGER, seconds=60, seed=2)
     assert np.isfinite(audio).all()
     assert np.abs(audio).max() < 0.75
-    level = _frame_rms_db(audio, SAMPLE_RATE // 10)
-    active = level > level.max() - 30.0
-    assert 0.35 < active.mean() < 0.9
-    # Runs of silence: present, but none longer than ten seconds.
-    edges = np.flatnonzero(np.diff(np.concatenate([[1], active.astype(int), [1]])))
-    quiet_runs = (edges[1::2] - edges[::2]) / 10.0
-    assert quiet_runs.size >= 3
-    assert quiet_runs.max() < 10.0
-    loud_runs = np.diff(
-        np.flatnonzero(np.diff(np.concatenate([[0], active.astype(int), [0]])))
-    )[::2]
-    assert np.median(loud_runs) / 10.0 >= 0.8
+    level = _frame_rms_db(audio, SAMPLE_RATE // 4)
+    squeezing = level > np.percentile(level, 95) - 12.0
+    assert 0.35 < squeezing.mean() < 0.85
+    # Lulls between the gestures: several a minute, each short.
+    lulls = _runs(~squeezing) / 4.0
+    assert lulls.size >= 8
+    assert lulls.max() < 4.0
+    assert np.median(_runs(squeezing)) / 4.0 >= 0.75
+    # The hands never stop long enough for the paper to fall silent.
+    assert np.mean(level < level.max() - 35.0) < 0.05
+
+
+def test_crackle_is_a_dense_stream_of_small_clicks() -> None:
+    """While the hands work, crisp clicks stand out of their surroundings 100+ times a second."""
+    mono = stitch(TRIGGER, seconds=30, seed=4).mean(axis=1).astype(np.float64)
+    hop = 24  # 0.5 ms
+    energy = np.mean(mono[: mono.size // hop * hop].reshape(-1, hop) ** 2, axis=1)
+    around = np.median(
+        np.lib.stride_tricks.sliding_window_view(np.pad(energy, 100, mode="edge"), 200),
+        axis=1,
+    )[: energy.size]
+    clicks = (
+        (energy[1:-1] > energy[:-2])
+        & (energy[1:-1] >= energy[2:])
+        & (energy[1:-1] > 8.0 * around[1:-1])
+    )
+    assert clicks.sum() / 30.0 > 100.0
+
+
+def test_energy_is_high_and_no_click_booms() -> None:
+    """The crackle lives at 1-8 kHz; the loudest moments carry no low thump."""
+    audio = stitch(TRIGGER, seconds=30, seed=2)
+    assert _band_share(audio, 0.0, 1000.0) < 0.02
+    assert _band_share(audio, 1000.0, 8000.0) > 0.6
+    mono = audio.mean(axis=1).astype(np.float64)
+    # The 40 loudest moments, at least 0.1 s apart: their energy below 300 Hz.
+    picked: list[int] = []
+    for i in np.argsort(-np.abs(mono)):
+        if all(abs(int(i) - p) > SAMPLE_RATE // 10 for p in picked):
+            picked.append(int(i))
+        if len(picked) == 40:
+            break
+    freqs = np.fft.rfftfreq(8192, 1.0 / SAMPLE_RATE)
+    for p in picked:
+        segment = mono[max(0, p - 480) : p + 1920]
+        power = np.abs(np.fft.rfft(segment * np.hanning(segment.size), 8192)) ** 2
+        assert power[freqs < 300.0].sum() < 0.01 * power.sum()
 
 
 def test_nothing_repeats() -> None:

@@ -680,3 +680,40 @@ def knot_curve(
     b = values[k - first + 1]
     w = 0.5 - 0.5 * np.cos(np.pi * (pos - k))
     return np.asarray(a + (b - a) * w)
+
+
+def placed_segment(
+    out: NDArray[np.float32],
+    layers: Sequence[tuple[NDArray[np.float32], NDArray[np.float32]]],
+    rng: np.random.Generator,
+    ears: NDArray[np.float32],
+) -> None:
+    """Add one chunk's segment of noise banks to a planar buffer, one read for both ears.
+
+    Like ``bed_segment``, but the ears share one read of each bank: the sound comes from
+    one place (``ears`` sets where), where ``bed_segment`` spreads it wide. The banks
+    are mixed in mono first, so several layers cost little more than one.
+
+    Parameters
+    ----------
+    out
+        ``(2, n)`` planar buffer with ``n >= SEGMENT_FRAMES``; frame 0 is the chunk start.
+    layers
+        ``(bank, gain)`` pairs: a bank from ``with_wrap`` (any signal longer than
+        ``SEGMENT_FRAMES``) and its ``(SEGMENT_FRAMES,)`` gain curve (e.g. from ``ramp``).
+    rng
+        The chunk's generator; one offset per layer is drawn from it.
+    ears
+        ``(2, SEGMENT_FRAMES)`` gains of the left and right ear, or ``(2, 1)`` for a
+        place that holds through the chunk.
+
+    Gains are pure functions of absolute time, so neighbouring segments agree in the
+    fades.
+
+    """
+    mono = np.zeros(SEGMENT_FRAMES, dtype=np.float32)
+    for bank, gain in layers:
+        o = int(rng.integers(0, bank.size - SEGMENT_FRAMES))
+        mono += bank[o : o + SEGMENT_FRAMES] * gain
+    mono *= _segment_window()
+    out[:, :SEGMENT_FRAMES] += mono * ears
