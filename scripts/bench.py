@@ -8,7 +8,10 @@ length of pink noise into a WAV file (``sox -n -r 48000 -c 2 out.wav synth N pin
 32-bit WAV in a temporary folder) in the same run, and our time over sox's. Then the latency to the first block (from the
 start and from three hours in), the CPU cost of each trigger's ``render_chunk`` alone, and
 the peak memory (ru_maxrss) of child processes that stream a 10-minute and an ``--hours``
-session of the cheapest scene (pink noise) as WAV bytes that are thrown away.
+session of the cheapest scene (pink noise) as WAV bytes that are thrown away. Every scene's
+first block in a fresh process (its first use, grain banks built on the way) and the
+memory the engine's caches hold once every scene has played are measured in child
+processes too.
 
 Everything runs pinned to one CPU with numeric libraries limited to one thread.
 """
@@ -51,6 +54,24 @@ TARGET_SOX_RATIO = 2.5
 TARGET_MP3_RTF = 20.0
 TARGET_FIRST_BLOCK_MS = 100.0
 TARGET_MEMORY_MB = 20.0
+TARGET_CACHE_MB = 48.0
+
+_CACHE_CHILD = """
+import sys
+sys.path.append(sys.argv[1])
+import engine
+
+def rss_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+before = rss_mb()
+for scene in engine.SCENES.values():
+    for _ in engine.render(scene, seed=4, stop=48000 * 10):
+        pass
+print(rss_mb() - before)
+"""
+"""Resident memory that playing every scene once adds to a process (its caches)."""
 
 _MEMORY_CHILD = """
 import resource, sys
@@ -248,6 +269,33 @@ def main() -> int:
             continue
         print(f"| {trigger_id} | {_trigger_ms_per_s(trigger_id):.2f} |")
     print()
+    print(
+        "| scene | first block in a fresh process (first use, banks built) ms | verdict |"
+    )
+    print("|---|---:|---|")
+    for scene_id in engine.SCENES:
+        if args.only and scene_id not in args.only:
+            continue
+        cold_ms = _cold_first_block_ms(scene_id)
+        ok = cold_ms <= TARGET_FIRST_BLOCK_MS
+        failures += not ok
+        print(f"| {scene_id} | {cold_ms:.0f} | {_mark(ok)} |")
+    print()
+    package = str(Path(__file__).resolve().parent.parent / "custom_components" / "asmr")
+    caches = float(
+        subprocess.run(
+            [sys.executable, "-c", _CACHE_CHILD, package],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    ok = caches <= TARGET_CACHE_MB
+    failures += not ok
+    print(
+        f"memory the engine's caches take once every scene has played: {caches:.1f} MB "
+        f"(target <= {TARGET_CACHE_MB:g} MB): {_mark(ok)}"
+    )
     heaviest = max(engine.SCENES.values(), key=lambda s: len(s.layers))
     cold = _cold_first_block_ms(heaviest.id)
     engine.warm_up()
