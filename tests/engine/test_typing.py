@@ -10,6 +10,7 @@ from custom_components.asmr.engine.base import SAMPLE_RATE
 from custom_components.asmr.engine.triggers.typing import TRIGGER
 
 from .helpers import onsets_s, render_from, window_db
+from .test_tapping import decay_tonality_db
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +52,32 @@ def test_space_bar_is_deeper_than_letters() -> None:
 
     letters = np.median([centroid(key[1]) for key in grains[:SPACE]])
     assert centroid(grains[SPACE][1]) < 0.8 * letters
+
+
+def test_keystrokes_do_not_ring(minute: NDArray[np.float32]) -> None:
+    """Keystrokes die away as noise: no partial is left ringing 30-150 ms after one."""
+    tonality = decay_tonality_db(minute)
+    assert tonality.size >= 20
+    assert np.median(tonality) < -30.0
+    assert np.percentile(tonality, 90) < -24.0
+
+
+def test_keystrokes_are_short_broadband_clacks() -> None:
+    """Every press is noise-like between 1 and 10 kHz and spent within 50 ms."""
+    from custom_components.asmr.engine.triggers.typing import (  # noqa: PLC0415
+        VARIANTS,
+        grain_bank,
+    )
+
+    grains, _ = grain_bank()
+    f = np.fft.rfftfreq(8192, 1.0 / SAMPLE_RATE)
+    clack = (f > 1000.0) & (f < 10000.0)
+    for key in grains:
+        for press in key[:VARIANTS]:
+            power = np.abs(np.fft.rfft(press.astype(np.float64), 8192))[clack] ** 2
+            flatness = np.exp(np.mean(np.log(power + 1e-20))) / np.mean(power)
+            assert flatness > 0.2
+            energy = np.cumsum(press.astype(np.float64) ** 2)
+            assert (
+                energy[min(int(0.05 * SAMPLE_RATE), press.size) - 1] > 0.95 * energy[-1]
+            )

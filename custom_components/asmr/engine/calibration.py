@@ -7,11 +7,11 @@ TARGET_LUFS = -21.0
 
 TRIGGER_GAIN_DB: dict[str, float] = {
     "whispering": -0.95,
-    "tapping": -1.26,
+    "tapping": 0.26,
     "scratching": -1.07,
     "brushing": -1.28,
     "paper_crinkling": 0.51,
-    "typing": -0.08,
+    "typing": -0.69,
     "page_turning": -0.74,
     "hair_brushing": -0.86,
     "rainfall": -0.73,

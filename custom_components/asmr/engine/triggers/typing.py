@@ -1,9 +1,15 @@
-"""Typing: someone writing on a keyboard in front of the listener.
+"""Typing: someone writing on a low-profile keyboard in front of the listener.
 
-Each keystroke is a press (fingertip tick, keycap clack, bottoming-out thock of the case)
-and, a log-normal hold time later, a quieter, higher release clack; every key has its
-own little modal recipe and a spot across the keyboard (left hand left, right hand
-right). The space bar and enter key are deeper and longer, with a stabiliser rattle.
+A keystroke is a press and, a log-normal hold time later, a release. The press is the
+switch giving way (a tiny, sharp tick) and, a few milliseconds later, the keycap
+bottoming out: a bright clack of the plastic deck, a burst of noise through the deck's
+broad resonances that dies within a few tens of milliseconds (dense, heavily damped
+plastic modes blur into noise: nothing rings). The release is a shorter, quieter clack
+as the cap springs back. Every key sounds through its own part of the deck and sits at
+its own spot across the keyboard (left hand left, right hand right); the space bar and
+enter key are heavier, lower and longer, with a stabiliser rattle. Each stroke also
+excites the small room the desk stands in: a faint, diffuse tail in both ears.
+
 The rhythm is that of prose: words of a few letters at log-normal intervals, a space,
 longer pauses after sentences, occasional thinking pauses and bursts of backspace.
 """
@@ -16,14 +22,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..events import band, soft_limit
 from ..spatial import azimuth_at, head_shadow, place_events
-from .tapping import PEAK_CAP, modal_tap, weighted_rms
+from .tapping import (
+    add_room,
+    burst_frequencies,
+    contacts,
+    noise_bursts,
+    resonance,
+    trimmed,
+)
 
 SEGMENT_S = 8
 """Length of the timeline segments, in seconds (whole chunks)."""
 
-GAIN = 0.09
-"""Output gain that brings the trigger to its working level (about -20 LUFS)."""
+GAIN = 0.55
+"""Output gain that brings the trigger to its working level (about -20.5 LUFS)."""
 
 LETTERS = 30
 """Distinct letter keys in the grain bank."""
@@ -34,92 +48,93 @@ VARIANTS = 3
 SPACE, ENTER, BACKSPACE = LETTERS, LETTERS + 1, LETTERS + 2
 """Bank indices of the special keys."""
 
+KNEE = 0.5
+"""Share of a press's peak above which its first milliseconds are softly compressed."""
+
+RELEASE_LEVEL = 0.3
+"""Peak of a key's release relative to its press."""
+
+ROOM_LEVEL = 0.03
+"""Amplitude of the room's tail after a keystroke, relative to the keystroke's peak."""
+
+ROOM_RT60_S = 0.35
+"""Reverberation time of the room the keyboard is in, in seconds."""
+
 KEYBOARD_WIDTH_DEG = 22.0
 """Azimuth span of the keyboard, seen from the listener."""
+
+GRAIN_S = 0.1
+"""Longest keystroke grain, in seconds (every part has died away well before)."""
 
 Bank = tuple[tuple[NDArray[np.float32], ...], ...]
 Timeline = tuple[NDArray[np.float64], ...]
 
-_CAP_RATIOS = np.array([1.0, 1.62, 2.37, 3.1, 4.4])
-_CASE_RATIOS = np.array([1.0, 1.9, 2.8, 4.1])
 
-
-def _modal(
-    rng: np.random.Generator,
-    ratios: NDArray[np.float64],
-    f0: float,
-    decay_s: float,
-    hardness: float,
-    strike: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Return one modal click of a key part, at most 0.25 s long."""
-    return modal_tap(
-        rng,
-        ratios,
-        f0,
-        decay_s=decay_s,
-        frames=SAMPLE_RATE // 4,
-        hardness=hardness,
-        strike=strike,
+def _board(rng: np.random.Generator, f: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the keyboard deck's colour at ``f``: a few broad humps over a flat floor."""
+    centres = np.array(
+        [
+            rng.uniform(2200.0, 3000.0),
+            rng.uniform(3800.0, 5200.0),
+            rng.uniform(6500.0, 8500.0),
+        ]
     )
+    weights = np.array([1.0, rng.uniform(0.6, 0.9), rng.uniform(0.4, 0.6)])
+    humps = sum(w * resonance(f, c, 1.4) for c, w in zip(centres, weights, strict=True))
+    return np.asarray(0.5 + 0.5 * humps)
 
 
-def _rasp(
-    rng: np.random.Generator, frames: int, low_hz: float, high_hz: float
-) -> NDArray[np.float64]:
-    """Return a short band of noise with a quick exponential decay, peak 1."""
-    f = np.fft.rfftfreq(frames, 1.0 / SAMPLE_RATE)
-    band = (f > low_hz) & (f < high_hz)
-    noise = np.fft.irfft(np.fft.rfft(rng.standard_normal(frames)) * band, frames)
-    noise *= np.exp(-np.arange(frames) / (rng.uniform(0.003, 0.007) * SAMPLE_RATE))
-    noise[:24] *= np.linspace(0.0, 1.0, 24)
-    return np.asarray(noise / np.max(np.abs(noise)), dtype=np.float64)
-
-
-def _key(rng: np.random.Generator, *, big: bool) -> tuple[NDArray[np.float64], ...]:
+def _key(
+    rng: np.random.Generator, board: NDArray[np.float64], *, big: bool
+) -> tuple[NDArray[np.float64], ...]:
     """Return one key's press grains (``VARIANTS``, soft to hard) and release grain."""
-    frames = int(0.25 * SAMPLE_RATE)
-    cap_f0 = float(rng.uniform(900.0, 1500.0) if big else rng.uniform(1700.0, 3400.0))
-    case_f0 = float(rng.uniform(220.0, 380.0) if big else rng.uniform(420.0, 950.0))
-    case_decay = rng.uniform(0.03, 0.045) if big else rng.uniform(0.018, 0.03)
-    cap_strike = rng.uniform(0.3, 1.0, _CAP_RATIOS.size)
-    case_strike = rng.uniform(0.3, 1.0, _CASE_RATIOS.size)
-    presses: list[NDArray[np.float64]] = []
+    frames = int(GRAIN_S * SAMPLE_RATE)
+    f = burst_frequencies(frames)
+    # Each key sounds through its own part of the deck: its band moves a little. A long
+    # key (space, enter) is heavier: lower, longer, with a stabiliser wire that rattles.
+    scale = 0.6 if big else 1.0
+    low_hz = 2000.0 * scale * rng.uniform(0.8, 1.2)
+    high_hz = 12000.0 * scale * rng.uniform(0.8, 1.2)
+    clack_s = rng.uniform(0.012, 0.016) * (1.4 if big else 1.0)
+    deck = band(f, low_hz=low_hz, high_hz=high_hz, order=2) * board
+    rattles = int(rng.integers(2, 4)) if big else 0
+
+    # A harder stroke is louder (set at placement) and a little drier. The release
+    # (the cap springing back against its stop) is a shorter clack; the rattles of the
+    # stabiliser wire are shorter still.
+    hardness = (np.arange(VARIANTS) + rng.uniform(0.2, 0.8, VARIANTS)) / VARIANTS
+    attack = np.concatenate(
+        [np.full(VARIANTS, 0.0003), [0.0002], np.full(VARIANTS * rattles, 0.0001)]
+    )
+    decay = np.concatenate(
+        [
+            clack_s * (1.15 - 0.3 * hardness),
+            [rng.uniform(0.007, 0.009)],
+            np.full(VARIANTS * rattles, 0.0015),
+        ]
+    )
+    clacks = noise_bursts(rng, frames, deck, attack_s=attack, decay_s=decay)
+    ticks = contacts(rng, frames, np.full(VARIANTS, 0.95))
+    grains: list[NDArray[np.float64]] = []
     for v in range(VARIANTS):
-        hardness = (v + rng.uniform(0.2, 0.8)) / VARIANTS
-        cap = _modal(rng, _CAP_RATIOS, cap_f0, 0.018, hardness, cap_strike)
-        case = _modal(rng, _CASE_RATIOS, case_f0, case_decay, 0.3, case_strike)
         press = np.zeros(frames)
-        press[: cap.size] += 0.7 * cap
-        # The keycap reaches the bottom a few milliseconds after the fingertip lands.
-        lag = int(rng.uniform(0.002, 0.006) * SAMPLE_RATE)
-        press[lag : lag + case.size] += (0.8 if big else 0.45) * case[: frames - lag]
-        # Plastic on plastic is noisy too: a short rasp of the stem sliding home.
-        press[lag : lag + 960] += 0.35 * _rasp(rng, 960, 1500.0, 7000.0)
-        if big:
-            rattle = _modal(rng, _CAP_RATIOS * 1.4, cap_f0, 0.004, 0.9, cap_strike)
-            lag2 = lag + int(rng.uniform(0.006, 0.014) * SAMPLE_RATE)
-            press[lag2 : lag2 + rattle.size] += 0.35 * rattle[: frames - lag2]
-        press *= min(1.0 / weighted_rms(press), PEAK_CAP / np.max(np.abs(press)))
-        presses.append(_trim(press))
-    release = _modal(
-        rng, _CAP_RATIOS, cap_f0 * rng.uniform(1.1, 1.4), 0.004, 0.8, cap_strike
-    )
-    release *= 0.45 * min(
-        1.0 / weighted_rms(release), PEAK_CAP / np.max(np.abs(release))
-    )
-    presses.append(_trim(release))
-    return tuple(presses)
-
-
-def _trim(grain: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Return a grain cut where it has decayed below -60 dB of its peak, faded out."""
-    loud = np.flatnonzero(np.abs(grain) > 1e-3 * np.max(np.abs(grain)))
-    end = int(loud[-1]) + 1 if loud.size else grain.size
-    out = grain[: max(end, 64)].copy()
-    tail = min(out.size // 4, 240)
-    out[-tail:] *= np.linspace(1.0, 0.0, tail)
-    return out
+        # The switch gives way under the fingertip: a tiny, sharp tick.
+        at = int(rng.uniform(0.001, 0.003) * SAMPLE_RATE)
+        press[at:] += 0.15 * ticks[v, : frames - at]
+        # A few milliseconds later the cap bottoms out and the deck clacks.
+        at += int(rng.uniform(0.002, 0.005) * SAMPLE_RATE)
+        press[at:] += clacks[v, : frames - at]
+        for r in range(rattles):
+            at2 = at + int(rng.uniform(0.004, 0.016) * SAMPLE_RATE)
+            press[at2:] += 0.3 * clacks[VARIANTS + 1 + v * rattles + r, : frames - at2]
+        press[:4] *= np.linspace(0.0, 1.0, 4)
+        # The first milliseconds are bent softly, as the loudest strokes would
+        # otherwise stand far above the rest.
+        tamed = (press / np.max(np.abs(press))).astype(np.float32)
+        soft_limit(tamed, knee=KNEE, ceiling=KNEE + 0.5 * (1.0 - KNEE))
+        grains.append(trimmed(tamed.astype(np.float64)))
+    grains.append(trimmed(RELEASE_LEVEL * clacks[VARIANTS]))
+    return tuple(grains)
 
 
 @lru_cache(maxsize=1)
@@ -135,8 +150,13 @@ def grain_bank() -> tuple[Bank, Bank]:
 
     """
     rng = chunk_rng(0, "typing-bank", 0)
-    keys = [_key(rng, big=False) for _ in range(LETTERS)]
-    keys += [_key(rng, big=True), _key(rng, big=True), _key(rng, big=False)]
+    board = _board(rng, burst_frequencies(int(GRAIN_S * SAMPLE_RATE)))
+    keys = [_key(rng, board, big=False) for _ in range(LETTERS)]
+    keys += [
+        _key(rng, board, big=True),
+        _key(rng, board, big=True),
+        _key(rng, board, big=False),
+    ]
     grains = tuple(tuple(g.astype(np.float32) for g in key) for key in keys)
     for key in grains:
         for grain in key:
@@ -241,14 +261,14 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     events += [grains[k][VARIANTS] for k in key]
     lows = [shadows[k][v] for k, v in zip(key, variant, strict=True)]
     lows += [shadows[k][VARIANTS] for k in key]
-    return place_events(
-        BUFFER_FRAMES,
-        events,
-        np.concatenate([press_at, release_at]),
-        np.concatenate([level, level * 0.8]) * GAIN,
-        np.concatenate([az, az]),
-        shadows=lows,
+    starts = np.concatenate([press_at, release_at])
+    gains = np.concatenate([level, level * 0.8]) * GAIN
+    out = place_events(
+        BUFFER_FRAMES, events, starts, gains, np.concatenate([az, az]), shadows=lows
     )
+    rng = chunk_rng(request.seed, "typing/room", request.index)
+    add_room(out, rng, press_at, level * (GAIN * ROOM_LEVEL), rt60_s=ROOM_RT60_S)
+    return out
 
 
 TRIGGER = Trigger(id="typing", name="Typing", close=False, render_chunk=render_chunk)
