@@ -22,7 +22,7 @@ _SCRIPT = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, NoHomeAssistant())
-    sys.path.insert(0, sys.argv[1])
+    sys.path.append(sys.argv[1])
     import engine
 
     blocks = list(engine.render(engine.resolve_scene("rain_on_window"), stop=48000))
