@@ -6,7 +6,7 @@ TARGET_LUFS = -21.0
 """The loudness this table was measured for, in LUFS."""
 
 TRIGGER_GAIN_DB: dict[str, float] = {
-    "whispering": -0.95,
+    "whispering": -0.43,
     "tapping": 0.26,
     "scratching": -1.07,
     "brushing": -1.28,
