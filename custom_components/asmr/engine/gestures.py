@@ -2,9 +2,11 @@
 
 A stroke has a bell-shaped speed curve; speed drives the level and the spectral centroid
 of a surface-noise texture (a cross-fade between a dark and a bright noise band read from
-cached noise tables) and the rate of granular micro-impacts (bristles or a nail catching
-on the texture). Scratching, brushing and hair brushing are this model with their own
-timing, materials and motion.
+cached noise tables). A nail or a bristle does not glide: it sticks and slips, so the
+texture's level flutters from catch to catch at a rate that follows the speed
+(``stick_slip``), and granular micro-impacts (bristles or a nail catching on the
+texture) ride on it. Scratching, brushing and hair brushing are this model with their
+own timing, materials and motion.
 """
 
 from __future__ import annotations
@@ -33,7 +35,11 @@ CONTROL_HOP = 64
 
 @lru_cache(maxsize=32)
 def noise_table(
-    low_hz: float, high_hz: float, tilt_db_per_octave: float, salt: str
+    low_hz: float,
+    high_hz: float,
+    tilt_db_per_octave: float,
+    salt: str,
+    order: int = 2,
 ) -> NDArray[np.float32]:
     """Return a cached, unit-RMS band of noise, ``TABLE_FRAMES`` long.
 
@@ -49,6 +55,8 @@ def noise_table(
         Spectral tilt inside the band, relative to 1 kHz.
     salt
         Name of the table's fixed random source.
+    order
+        Steepness of the slopes outside the band (6 dB per octave each).
 
     Returns
     -------
@@ -60,8 +68,8 @@ def noise_table(
     spec = np.fft.rfft(rng.standard_normal(TABLE_FRAMES))
     f = np.maximum(np.fft.rfftfreq(TABLE_FRAMES, 1.0 / SAMPLE_RATE), 1.0)
     mag = (f / 1000.0) ** (tilt_db_per_octave / 6.02)
-    mag /= 1.0 + (low_hz / f) ** 2
-    mag /= 1.0 + (f / high_hz) ** 2
+    mag /= 1.0 + (low_hz / f) ** order
+    mag /= 1.0 + (f / high_hz) ** order
     out = low_crest_noise(mag, spec)
     out.flags.writeable = False
     return out
@@ -144,6 +152,79 @@ def blend(
     out = read_table(dark, rng, span).reshape(points, CONTROL_HOP) * dull
     out += read_table(light, rng, span).reshape(points, CONTROL_HOP) * bright
     return out.reshape(span)[:frames]
+
+
+def stick_slip(
+    rng: np.random.Generator,
+    speed: NDArray[np.float32],
+    rate_hz: float,
+    depth: float,
+    *,
+    limit: float = 2.5,
+    ceiling: float | None = None,
+    steady: float = 0.5,
+) -> NDArray[np.float32]:
+    """Return the stick-slip flutter of a stroke: how hard the tip catches, moment to moment.
+
+    A nail or a bristle drawn over a surface sticks, loads and slips again and again;
+    each slip is a small burst of friction noise. Seen at the control rate, the friction
+    level jumps between catches: a log-normal flutter whose knots pass at ``rate_hz``
+    at full speed (part of the rate follows the speed, part stays, since a slow tip
+    still catches). Multiplying a stroke's level by it turns a smooth hiss into a
+    grainy rasp.
+
+    Parameters
+    ----------
+    rng
+        Generator for the catches.
+    speed
+        Control curve (one point per ``CONTROL_HOP`` frames), in [0, 1].
+    rate_hz
+        Catches per second at speed 1.
+    depth
+        Spread of the catches' strength (natural-log units).
+    limit
+        Deepest excursion of the underlying curve (in standard deviations, soft): how
+        nearly a stuck tip falls silent.
+    ceiling
+        Highest excursion (default ``limit``): how far above the mean the hardest slip
+        rises, which sets the peaks.
+    steady
+        Share of the catch rate that does not depend on the speed.
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(speed.size,)`` gains of mean square about 1.
+
+    """
+    step = (steady + (1.0 - steady) * speed.astype(np.float64)) * (
+        rate_hz * CONTROL_HOP / SAMPLE_RATE
+    )
+    travel = np.cumsum(step) - step[0]
+    knots = rng.standard_normal(int(travel[-1]) + 2)
+    whole = travel.astype(np.int64)
+    frac = travel - whole
+    ease = 0.5 - 0.5 * np.cos(np.pi * frac)
+    curve = knots[whole] + (knots[whole + 1] - knots[whole]) * ease
+    top = limit if ceiling is None else ceiling
+    curve = _bend(curve, limit, top)
+    return (np.exp(depth * curve) / _flutter_rms(depth, limit, top)).astype(np.float32)
+
+
+def _bend(x: NDArray[np.float64], low: float, high: float) -> NDArray[np.float64]:
+    """Return ``x`` bent softly into ``(-low, high)`` (a tanh on each side of 0)."""
+    bound = np.where(x < 0.0, low, high)
+    return np.asarray(bound * np.tanh(x / bound))
+
+
+@lru_cache(maxsize=16)
+def _flutter_rms(depth: float, low: float, high: float) -> float:
+    """Return the RMS of ``exp(depth * bent(z))`` for a standard normal z."""
+    z = np.linspace(-9.0, 9.0, 3601)
+    w = np.exp(-0.5 * z**2)
+    power = np.exp(2.0 * depth * _bend(z, low, high))
+    return float(np.sqrt(np.sum(w * power) / np.sum(w)))
 
 
 def impact_frames(

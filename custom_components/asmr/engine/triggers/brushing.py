@@ -2,10 +2,12 @@
 
 The scratching gesture model, slower and softer: back-and-forth strokes of 0.4-1.9 s
 whose speed drives the level and a gentle brightening of a wide, low-weighted noise
-texture, with a sparse sprinkle of faint bristle flicks. Strokes come in runs, each in
-its own style (long sweeps, steady strokes or a flurry of short ones); within a run the
-brush turns without lifting, so the sound dips rather than stops. Each run sits at its
-own spot and every stroke travels across it, so the sound sweeps between the ears.
+texture. The bristles stick and slip on the fabric: the level of each stroke flutters
+unevenly (``stick_slip``), and faint bristle flicks ride on the harder catches. Strokes
+come in runs, each in its own style (long sweeps, steady strokes or a flurry of short
+ones); within a run the brush turns without lifting, so the sound dips rather than stops,
+and between runs it lifts into silence. Each run sits at its own spot and every stroke
+travels across it, so the sound sweeps between the ears.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
+from ..events import soft_limit
 from ..gestures import (
     CONTROL_HOP,
     blend,
@@ -25,6 +28,7 @@ from ..gestures import (
     noise_table,
     place_strokes,
     scatter,
+    stick_slip,
     stroke_controls,
     strokes_in_chunk,
 )
@@ -35,6 +39,36 @@ SEGMENT_S = 8
 GAIN = 0.155
 """Output gain that brings the trigger to its working level (about -20 LUFS)."""
 
+CATCH_HZ = 15.0
+"""Bristle catches per second at full speed (bristles bending, snagging, springing free)."""
+
+CATCH_DEPTH = 1.2
+"""Spread of the catches' strength (natural-log units)."""
+
+FLICK_HZ = 70.0
+"""Bristle flicks per second at full speed."""
+
+FLICK_LEVEL = 1.0
+"""Level of the bristle flicks."""
+
+STYLES = (0.3, 0.55, 0.15)
+"""Shares of the run styles: long sweeps, steady strokes, a flurry of short flicks."""
+
+SOFT = (60.0, 1400.0, -2.0)
+"""Band (Hz) and tilt (dB per octave) of the bristles' noise on a slow stroke."""
+
+AIRY = (250.0, 5000.0, -1.0)
+"""Band (Hz) and tilt (dB per octave) of the bristles' noise on a fast stroke."""
+
+LEVEL_POWER = 0.9
+"""How the friction level follows the stroke's speed."""
+
+KNEE = 0.3
+"""Level above which the rare hardest slips are bent softly (linear)."""
+
+CEILING = 0.55
+"""Level the bent slips never reach (linear)."""
+
 Timeline = tuple[NDArray[np.float64], ...]
 
 
@@ -44,7 +78,7 @@ def _timeline(seed: int, segment: int) -> Timeline:
     rng = chunk_rng(seed, "brushing/segment", segment)
     runs = 12
     # Each run has a style: long sweeps, steady strokes, or a flurry of short flicks.
-    style = rng.choice(3, runs, p=[0.3, 0.55, 0.15])
+    style = rng.choice(3, runs, p=STYLES)
     counts = np.choose(
         style,
         [rng.integers(2, 4, runs), rng.integers(3, 7, runs), rng.integers(4, 9, runs)],
@@ -104,24 +138,30 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     )
     tilt = hold(tone[mine], offsets, lengths, v.size, CONTROL_HOP).astype(np.float32)
     gain = np.float32(GAIN)
+    catches = stick_slip(rng, v, CATCH_HZ, CATCH_DEPTH, limit=1.5)
     mono = blend(
         rng,
-        noise_table(60.0, 1400.0, -2.0, "brush-soft"),
-        noise_table(250.0, 5000.0, -1.0, "brush-airy"),
-        v**0.9 * gain,
+        noise_table(SOFT[0], SOFT[1], SOFT[2], "brush-soft", 2),
+        noise_table(AIRY[0], AIRY[1], AIRY[2], "brush-airy", 2),
+        v**LEVEL_POWER * catches * gain,
         np.clip(0.15 + 0.55 * v + tilt, 0.0, 1.0),
         frames,
     )
-    hits = impact_frames(rng, v, 70.0)
+    hits = impact_frames(rng, v, FLICK_HZ)
     hits = hits[hits < frames]
     bank = click_bank(24, 192, 1500.0, 5000.0, "bristle")
-    gains = v[hits // CONTROL_HOP] * rng.uniform(0.1, 0.35, hits.size).astype(
-        np.float32
-    )
+    gains = (v * catches)[hits // CONTROL_HOP] * rng.uniform(
+        0.1, 0.35, hits.size
+    ).astype(np.float32)
     mono += scatter(
-        frames, bank, rng.integers(0, bank.shape[0], hits.size), hits, gains * gain
+        frames,
+        bank,
+        rng.integers(0, bank.shape[0], hits.size),
+        hits,
+        gains * (FLICK_LEVEL * gain),
     )
     sweep = np.where(np.arange(offsets.size) % 2 == 0, 25.0, -25.0)
+    soft_limit(mono, knee=KNEE, ceiling=CEILING)
     return place_strokes(
         mono, strokes, request, spot=spot[mine], drift=sweep, salt="brushing"
     )

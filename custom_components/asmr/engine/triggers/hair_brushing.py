@@ -1,10 +1,11 @@
 """Hair brushing: a brush drawn through hair from the crown down, close to one ear.
 
-Each stroke is the scratching gesture model with a quick start and a long glide: the
-bristles snag strands at a rate that follows the stroke's speed (a dense granular spray
-of tiny clicks, some louder snags), over a soft swish whose brightness rises with
-speed. The brush lifts between strokes; runs of strokes move from side to side and each
-stroke slides a little past the ear.
+Each stroke is the scratching gesture model with a quick start and a long glide. The
+bristles grip tufts of strands and let them go (a fast stick-slip flutter of the
+strands' friction noise), the stroke meets clumps of hair that drag and free (a slow
+one), and single strands snap free of the bristles as a dense spray of tiny clicks at a
+rate that follows the stroke's speed. The brush lifts into silence between strokes;
+runs of strokes move from side to side and each stroke slides a little past the ear.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
+from ..events import soft_limit
 from ..gestures import (
     CONTROL_HOP,
     blend,
@@ -24,6 +26,7 @@ from ..gestures import (
     noise_table,
     place_strokes,
     scatter,
+    stick_slip,
     stroke_controls,
     strokes_in_chunk,
 )
@@ -31,8 +34,56 @@ from ..gestures import (
 SEGMENT_S = 8
 """Length of the timeline segments, in seconds (whole chunks)."""
 
-GAIN = 0.26
+GAIN = 0.29
 """Output gain that brings the trigger to its working level (about -20 LUFS)."""
+
+CATCH_HZ = 80.0
+"""Catches per second at full speed: tufts of strands gripping and letting go."""
+
+CATCH_DEPTH = 1.0
+"""Spread of the catches' strength (natural-log units)."""
+
+CLUMP_HZ = 6.0
+"""Clumps of hair met per second at full speed: the stroke grips, drags and frees."""
+
+CLUMP_DEPTH = 1.0
+"""Spread of the clumps' grip (natural-log units)."""
+
+CATCH_CEILING = 1.0
+"""Hardest grip of strands and clumps, in standard deviations (soft bound)."""
+
+SNAG_HZ = 3000.0
+"""Strands snapping free of the bristles per second at full speed, in thick hair."""
+
+SNAG_FRAMES = 32
+"""Length of a strand's click, in frames."""
+
+SNAG_BAND = (2500.0, 9000.0)
+"""Band (Hz) the strand clicks' resonances are drawn from."""
+
+SNAG_SPREAD = 0.5
+"""Spread of the strand clicks' levels (natural-log units)."""
+
+SNAG_LEVEL = 0.2
+"""Level of the strand clicks."""
+
+SWISH_LEVEL = 0.45
+"""Level of the strands' friction noise."""
+
+DULL = (500.0, 3500.0, -1.0)
+"""Band (Hz) and tilt (dB per octave) of the strands' noise on a slow stroke."""
+
+SWISH = (2000.0, 9000.0, 0.0)
+"""Band (Hz) and tilt (dB per octave) of the strands' noise on a fast stroke."""
+
+LEVEL_POWER = 1.2
+"""How the friction level follows the stroke's speed."""
+
+KNEE = 0.3
+"""Level above which the rare hardest slips are bent softly (linear)."""
+
+CEILING = 0.55
+"""Level the bent slips never reach (linear)."""
 
 Timeline = tuple[NDArray[np.float64], ...]
 
@@ -45,7 +96,7 @@ def _timeline(seed: int, segment: int) -> Timeline:
     counts = rng.integers(3, 8, runs)
     base = rng.uniform(0.65, 1.1, runs)
     spot = rng.normal(0.0, 22.0, runs)
-    thick = rng.uniform(1800.0, 3000.0, runs)
+    thick = rng.uniform(0.6, 1.0, runs) * SNAG_HZ
     strokes = int(counts.sum())
     run_of = np.repeat(np.arange(runs), counts)
     dur = base[run_of] * rng.uniform(0.8, 1.25, strokes)
@@ -88,11 +139,14 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         rng, offsets, lengths, speed[mine], frames, skew=0.3, wobble=0.15, bias=-0.6
     )
     gain = np.float32(GAIN)
+    catches = stick_slip(
+        rng, v, CATCH_HZ, CATCH_DEPTH, limit=2.0, ceiling=CATCH_CEILING
+    ) * stick_slip(rng, v, CLUMP_HZ, CLUMP_DEPTH, limit=2.0, ceiling=CATCH_CEILING)
     mono = blend(
         rng,
-        noise_table(500.0, 3500.0, -1.0, "hair-dull"),
-        noise_table(2000.0, 9000.0, 0.0, "hair-swish"),
-        v**1.2 * (0.45 * gain),
+        noise_table(DULL[0], DULL[1], DULL[2], "hair-dull", 4),
+        noise_table(SWISH[0], SWISH[1], SWISH[2], "hair-swish", 4),
+        v**LEVEL_POWER * catches * (np.float32(SWISH_LEVEL) * gain),
         np.clip(0.1 + 0.8 * v, 0.0, 1.0),
         frames,
     )
@@ -101,13 +155,20 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     )
     hits = impact_frames(rng, rate, 1.0)
     hits = hits[hits < frames]
-    bank = click_bank(48, 32, 2500.0, 9000.0, "hair")
-    snag = np.minimum(rng.lognormal(-0.2, 0.5, hits.size), 2.0).astype(np.float32)
-    gains = (v[hits // CONTROL_HOP] + np.float32(0.15)) * snag
+    bank = click_bank(48, SNAG_FRAMES, SNAG_BAND[0], SNAG_BAND[1], "hair")
+    snag = np.minimum(rng.lognormal(-0.2, SNAG_SPREAD, hits.size), 4.0).astype(
+        np.float32
+    )
+    gains = (v * catches)[hits // CONTROL_HOP] * snag
     mono += scatter(
-        frames, bank, rng.integers(0, 48, hits.size), hits, gains * (0.2 * gain)
+        frames,
+        bank,
+        rng.integers(0, 48, hits.size),
+        hits,
+        gains * (SNAG_LEVEL * gain),
     )
     slide = rng.uniform(-14.0, 14.0, offsets.size)
+    soft_limit(mono, knee=KNEE, ceiling=CEILING)
     return place_strokes(
         mono, strokes, request, spot=spot[mine], drift=slide, salt="hair_brushing"
     )

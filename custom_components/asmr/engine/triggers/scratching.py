@@ -1,11 +1,15 @@
 """Scratching: fingernails dragged over a textured surface, close to the ears.
 
-The gesture model (``engine/gestures.py``, shared with brushing and hair brushing): a stroke has a bell-shaped
-speed curve; speed drives the level and the spectral centroid of a surface-noise texture
-(a cross-fade between a dark and a bright noise band) and the rate of granular
-micro-impacts (the nail catching on the texture's ridges). Strokes come in bouts of quick
-back-and-forth scratches separated by short pauses; each bout has its own roughness,
-brightness and spot around the head, and the whole sound follows the layer's motion.
+The gesture model (``engine/gestures.py``, shared with brushing and hair brushing): a
+stroke has a bell-shaped speed curve; speed drives the level and the brightness of the
+friction noise of the nail on wood (a cross-fade between a dark and a bright band). The
+nail sticks and slips: the friction level jumps from catch to catch (``stick_slip``, a
+log-normal flutter about 35 catches a second at full speed, deep enough for a stuck nail
+to fall almost silent), with tiny impacts where it hits the grain's ridges. Strokes come
+in bouts of quick back-and-forth scratches; the nail turns between strokes and the hand
+lifts and settles between bouts, so the rasp stops rather than hisses on. Each bout has
+its own roughness, brightness and spot around the head, and the whole sound follows the
+layer's motion.
 
 Stroke timelines are drawn per segment of ``SEGMENT_S`` seconds from the segment's own
 generator, so any chunk finds its strokes without rendering the past.
@@ -19,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
+from ..events import soft_limit
 from ..gestures import (
     CONTROL_HOP,
     blend,
@@ -28,6 +33,7 @@ from ..gestures import (
     noise_table,
     place_strokes,
     scatter,
+    stick_slip,
     stroke_controls,
     strokes_in_chunk,
 )
@@ -35,8 +41,41 @@ from ..gestures import (
 SEGMENT_S = 6
 """Length of the timeline segments, in seconds (whole chunks)."""
 
-GAIN = 0.225
+GAIN = 0.175
 """Output gain that brings the trigger to its working level (about -20 LUFS)."""
+
+CATCH_HZ = 35.0
+"""Stick-slip catches of the nail per second at full speed."""
+
+CATCH_DEPTH = 2.0
+"""Spread of the catches' strength (natural-log units): a grainy, uneven rasp."""
+
+CATCH_LIMIT = 2.5
+"""Softest and hardest catch, in standard deviations of the flutter (soft bound)."""
+
+CATCH_BRIGHTNESS = 0.0
+"""How much brighter a harder catch sounds (share of the bright band per log unit)."""
+
+DARK = (1000.0, 4000.0, -8.0)
+"""Band (Hz) and tilt (dB per octave) of the friction noise of a slow, light stroke."""
+
+BRIGHT = (1100.0, 5500.0, -5.0)
+"""Band (Hz) and tilt (dB per octave) of the friction noise of a fast, hard stroke."""
+
+LEVEL_POWER = 0.75
+"""How the friction level follows the stroke's speed."""
+
+CATCH_CEILING = 2.5
+"""Hardest slip, in standard deviations of the flutter (soft bound): sets the peaks."""
+
+CLICK_LEVEL = 0.15
+"""Level of the nail's micro-impacts against the friction noise."""
+
+KNEE = 0.3
+"""Level above which the rare hardest slips are bent softly (linear)."""
+
+CEILING = 0.55
+"""Level the bent slips never reach (linear)."""
 
 Timeline = tuple[NDArray[np.float64], ...]
 
@@ -45,17 +84,18 @@ Timeline = tuple[NDArray[np.float64], ...]
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, roughness, spot, tone."""
     rng = chunk_rng(seed, "scratching/segment", segment)
-    bouts = 12
-    counts = rng.integers(3, 10, bouts)
-    base = rng.uniform(0.12, 0.34, bouts)
-    pause = rng.uniform(0.12, 0.7, bouts)
+    bouts = 8
+    counts = rng.integers(12, 31, bouts)
+    base = rng.uniform(0.12, 0.18, bouts)
+    pause = rng.uniform(0.1, 0.3, bouts)
     rough = rng.uniform(250.0, 900.0, bouts)
     spot = rng.normal(0.0, 14.0, bouts)
-    tone = rng.uniform(-0.15, 0.15, bouts)
+    tone = rng.uniform(-0.1, 0.1, bouts)
     strokes = int(counts.sum())
     bout_of = np.repeat(np.arange(bouts), counts)
     dur = base[bout_of] * rng.uniform(0.8, 1.25, strokes)
-    gap = rng.uniform(0.01, 0.05, strokes)
+    # The nail turns between strokes; between bouts the hand lifts and settles again.
+    gap = rng.uniform(0.015, 0.045, strokes)
     gap[np.cumsum(counts) - 1] += pause
     start = SEGMENT_S * segment + np.concatenate([[0.0], np.cumsum(dur + gap)[:-1]])
     speed = rng.uniform(0.55, 1.0, strokes)
@@ -101,17 +141,24 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     )
     v = stroke_controls(rng, offsets, lengths, speed[mine], frames)
     points = v.size
+    catches = stick_slip(
+        rng, v, CATCH_HZ, CATCH_DEPTH, limit=CATCH_LIMIT, ceiling=CATCH_CEILING
+    )
+    # A faster stroke and a harder slip both give a sharper, brighter burst.
     brightness = np.clip(
-        0.2 + 0.75 * v + hold(tone[mine], offsets, lengths, points, CONTROL_HOP),
+        0.2
+        + 0.75 * v
+        + CATCH_BRIGHTNESS * np.log(catches)
+        + hold(tone[mine], offsets, lengths, points, CONTROL_HOP),
         0.0,
         1.0,
     ).astype(np.float32)
     gain = np.float32(GAIN)
     mono = blend(
         rng,
-        noise_table(400.0, 3200.0, -1.5, "scratch-dark"),
-        noise_table(1500.0, 7000.0, 0.0, "scratch-bright"),
-        v**0.8 * (0.6 * gain),
+        noise_table(DARK[0], DARK[1], DARK[2], "scratch-dark", 4),
+        noise_table(BRIGHT[0], BRIGHT[1], BRIGHT[2], "scratch-bright", 4),
+        v**LEVEL_POWER * catches * gain,
         brightness,
         frames,
     )
@@ -121,18 +168,18 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     hits = impact_frames(rng, rate, 1.0)
     hits = hits[hits < frames]
     bank = click_bank(32, 64, 1500.0, 6000.0, "scratch")
-    gains = v[hits // CONTROL_HOP] * rng.lognormal(-0.3, 0.45, hits.size).astype(
-        np.float32
-    )
-    ids = rng.integers(0, bank.shape[0], hits.size)
+    gains = (v * catches)[hits // CONTROL_HOP] * rng.lognormal(
+        -0.3, 0.45, hits.size
+    ).astype(np.float32)
     mono += scatter(
         frames,
         bank,
-        ids,
+        rng.integers(0, bank.shape[0], hits.size),
         hits,
-        np.minimum(gains, np.float32(1.5)) * (np.float32(0.3) * gain),
+        np.minimum(gains, np.float32(3.0)) * (np.float32(CLICK_LEVEL) * gain),
     )
     sweep = np.where(np.arange(offsets.size) % 2 == 0, 6.0, -6.0)
+    soft_limit(mono, knee=KNEE, ceiling=CEILING)
     return place_strokes(
         mono, strokes, request, spot=spot[mine], drift=sweep, salt="scratching"
     )
