@@ -26,13 +26,13 @@ TRIGGER_GAIN_DB: dict[str, float] = {
 """Gain that brings each lone trigger to the target, in dB."""
 
 SCENE_GAIN_DB: dict[str, float] = {
-    "rain_on_window": -0.72,
-    "fireside_pages": -0.22,
+    "rain_on_window": -0.73,
+    "fireside_pages": -0.51,
     "whisper_and_brush": -0.63,
-    "paper_and_pages": -0.53,
-    "late_night_typing": -0.43,
-    "forest_stream": -0.98,
-    "ocean_night": -0.52,
+    "paper_and_pages": -0.93,
+    "late_night_typing": -0.34,
+    "forest_stream": -0.97,
+    "ocean_night": -0.51,
     "hair_brushing": -0.02,
     "white_noise": -0.00,
     "pink_noise": 0.00,
