@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+import logging
+import sys
+import time
 
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
+from custom_components.asmr import engine, stream
 from custom_components.asmr.const import DOMAIN
 from custom_components.asmr.engine import SAMPLE_RATE, SCENES, encoded_size
 from homeassistant.components import media_source
@@ -18,6 +22,7 @@ from homeassistant.setup import async_setup_component
 from .common import mpd_status, setup_http, setup_mpd, wait_for
 
 HOUR_OF_MP3 = encoded_size("mp3", 60 * 60 * SAMPLE_RATE)
+MP3_BYTES_PER_SECOND = 128_000 // 8
 
 
 @pytest.fixture
@@ -73,6 +78,30 @@ async def test_scene_resolves_to_signed_audio(
 
     response = await client.get(url.path)  # the same path, unsigned
     assert response.status == HTTPStatus.UNAUTHORIZED
+
+
+async def test_scene_resolves_to_a_format_that_works_here(
+    hass: HomeAssistant,
+    browser: None,
+    hass_client_no_auth: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without libsndfile and ffmpeg the media browser plays WAV instead of MP3."""
+    monkeypatch.setitem(sys.modules, "soundfile", None)
+    engine.use_ffmpeg(None)
+    try:
+        played = await media_source.async_resolve_media(
+            hass, f"media-source://{DOMAIN}/pink_noise", None
+        )
+        assert played.mime_type == "audio/wav"
+        assert URL(played.url).path.endswith(".wav")
+        client = await hass_client_no_auth()
+        response = await client.get(played.url)
+        assert response.status == HTTPStatus.OK
+        assert await response.content.readexactly(4) == b"RIFF"
+        response.close()
+    finally:
+        engine.use_ffmpeg("ffmpeg")
 
 
 async def test_unknown_scene_is_unresolvable(
@@ -139,3 +168,54 @@ async def test_scene_plays_on_a_real_speaker(
     await hass.services.async_call(
         "media_player", "media_stop", {"entity_id": speaker}, blocking=True
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/asmr/scene/%C3%A9%C3%A9%C3%A9/1.mp3",
+        "/api/asmr/scene/rain_on_window/%D9%A1%D9%A2.mp3",
+        "/api/asmr/scene/rain_on_window/" + "9" * 5000 + ".mp3",
+    ],
+)
+async def test_scene_audio_bad_names_are_not_found(
+    hass: HomeAssistant,
+    browser: None,
+    hass_client: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+) -> None:
+    """A logged-in user asking for a scene or seed that cannot exist gets 404."""
+    client = await hass_client()
+    response = await client.get(path)
+    assert response.status == HTTPStatus.NOT_FOUND
+    assert await response.read() == b""
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_scene_audio_is_paced_and_capped(
+    hass: HomeAssistant,
+    browser: None,
+    hass_client_no_auth: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The media browser's audio is paced like a session's, four readers per URL."""
+    monkeypatch.setattr(stream, "BURST_SECONDS", 2.0, raising=False)
+    monkeypatch.setattr(stream, "AHEAD_SECONDS", 1.0, raising=False)
+    played = await media_source.async_resolve_media(
+        hass, f"media-source://{DOMAIN}/rain_on_window", None
+    )
+    client = await hass_client_no_auth()
+    begun = time.monotonic()
+    response = await client.get(played.url)
+    received = 0
+    while time.monotonic() - begun < 3:
+        received += len(await response.content.read(1 << 16))
+    elapsed = time.monotonic() - begun
+    assert received / MP3_BYTES_PER_SECOND <= 2.0 + 1.0 + elapsed
+    others = [await client.get(played.url) for _ in range(3)]
+    assert [r.status for r in others] == [HTTPStatus.OK] * 3
+    refused = await client.get(played.url)
+    assert refused.status == HTTPStatus.TOO_MANY_REQUESTS
+    for each in (response, *others, refused):
+        each.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from http import HTTPStatus
+import re
 import secrets
 from typing import Final
 
@@ -28,7 +29,15 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
-from .engine import DEFAULT_FADE_IN_S, FORMATS, SAMPLE_RATE, SCENES, render
+from .engine import (
+    DEFAULT_FADE_IN_S,
+    FORMATS,
+    SAMPLE_RATE,
+    SCENES,
+    available_formats,
+    playable_format,
+    render,
+)
 from .engine.picture import spectrogram_png
 from .stream import AsmrStreamView, Cast
 
@@ -43,6 +52,9 @@ PICTURE_SECONDS: Final = 20
 """Seconds of a scene drawn in its picture."""
 PICTURE_SEED: Final = 1
 AUDIO_FORMAT: Final = "mp3"
+"""The format the media browser plays, where it can be encoded (else WAV)."""
+_SEED: Final = re.compile(r"[0-9]{1,10}")
+"""A seed as ``async_resolve_media`` writes it (ASCII digits, below 2**31)."""
 
 DATA_PICTURES: HassKey[dict[str, asyncio.Future[bytes]]] = HassKey(f"{DOMAIN}_pictures")
 
@@ -54,7 +66,7 @@ async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
     return AsmrMediaSource()
 
 
-def scene_cast(scene_id: str, seed: int) -> Cast:
+def scene_cast(scene_id: str, seed: int, audio_format: str = AUDIO_FORMAT) -> Cast:
     """Return the media browser's default-length cast of a scene."""
     return Cast(
         scene=SCENES[scene_id],
@@ -63,7 +75,7 @@ def scene_cast(scene_id: str, seed: int) -> Cast:
         stop=PLAY_MINUTES * 60 * SAMPLE_RATE,
         fade_in_s=DEFAULT_FADE_IN_S,
         fade_out_s=FADE_OUT_SECONDS,
-        audio_format=AUDIO_FORMAT,
+        audio_format=audio_format,
     )
 
 
@@ -81,9 +93,10 @@ class AsmrMediaSource(MediaSource):
         if item.identifier not in SCENES:
             raise Unresolvable(f"No ASMR scene called {item.identifier!r}")
         seed = secrets.randbits(31)
-        path = f"{SCENE_PATH}/{item.identifier}/{seed}.{AUDIO_FORMAT}"
+        audio_format = playable_format(AUDIO_FORMAT)
+        path = f"{SCENE_PATH}/{item.identifier}/{seed}.{audio_format}"
         url = async_sign_path(item.hass, path, SIGNATURE_VALID, use_content_user=True)
-        return PlayMedia(url, FORMATS[AUDIO_FORMAT][0])
+        return PlayMedia(url, FORMATS[audio_format][0])
 
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
         """Return the list of scenes."""
@@ -103,7 +116,7 @@ class AsmrMediaSource(MediaSource):
                     domain=DOMAIN,
                     identifier=scene.id,
                     media_class=MediaClass.MUSIC,
-                    media_content_type=FORMATS[AUDIO_FORMAT][0],
+                    media_content_type=FORMATS[playable_format(AUDIO_FORMAT)][0],
                     title=scene.name,
                     can_play=True,
                     can_expand=False,
@@ -128,9 +141,17 @@ class SceneAudioView(AsmrStreamView):
     def find_cast(self, hass: HomeAssistant, token: str, name: str) -> Cast | None:
         """Return the cast a URL names: ``token`` is the scene, ``name`` the seed."""
         seed, _, extension = name.partition(".")
-        if token not in SCENES or extension != AUDIO_FORMAT or not seed.isdecimal():
+        if (
+            token not in SCENES
+            or extension not in available_formats()
+            or not _SEED.fullmatch(seed)
+        ):
             return None
-        return scene_cast(token, int(seed) % 2**31)
+        return scene_cast(token, int(seed) % 2**31, extension)
+
+    def stream_key(self, token: str, name: str) -> str:
+        """Return what the per-stream cap counts responses by: the URL's path."""
+        return f"{SCENE_PATH}/{token}/{name}"
 
 
 class ScenePictureView(HomeAssistantView):
