@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+from mpd import MPDClient
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
@@ -16,6 +18,7 @@ from homeassistant.components.media_player import (
 )
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_component import async_update_entity
 from homeassistant.util import dt as dt_util
 
 from .common import (
@@ -162,3 +165,189 @@ async def test_session_dims_plays_extends_and_ends(
     assert status["volume"] == "55"
     assert [event.data["reason"] for event in ended] == ["timer"]
     assert hass.states.get("switch.bedroom_rain_on_the_window").state == STATE_OFF
+
+
+def _mpd_stop_at(port: int, volume: int) -> None:
+    """Leave MPD stopped at a volume (Home Assistant shows it off, without a volume)."""
+    client = MPDClient()
+    client.connect("127.0.0.1", port)
+    try:
+        client.setvol(volume)
+        client.stop()
+    finally:
+        client.disconnect()
+
+
+async def _mpd_room(
+    hass: HomeAssistant,
+    mpd_server: int,
+    free_port: int,
+    *,
+    before: str = "paused",
+    **options: object,
+) -> tuple[str, str]:
+    """Set up lights, HTTP and a real MPD at 50 %, paused or stopped; start a session.
+
+    Return the speaker's entity id and the room's entry id once MPD plays our stream.
+    """
+    await setup_http(hass, free_port)
+    await setup_lights(hass)
+    if before == "paused":
+        await hass.async_add_executor_job(mpd_pause_song, mpd_server, 50)
+    else:
+        await hass.async_add_executor_job(_mpd_stop_at, mpd_server, 50)
+    speaker = await setup_mpd(hass, mpd_server)
+    expected = MediaPlayerState.PAUSED if before == "paused" else STATE_OFF
+    await wait_for(
+        hass,
+        lambda: hass.states.get(speaker).state == expected,
+        refresh=speaker,
+        what=f"speaker {before}",
+    )
+    entry = await add_room(
+        hass,
+        room_entry(
+            lights=[BED_LIGHT],
+            speakers=[speaker],
+            minutes=1,
+            audio_format="wav",
+            end_action="off",
+            **options,
+        ),
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "start",
+        {"config_entry_id": entry.entry_id, "scene": "pink_noise", "volume": 30},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+    def playing_ours() -> bool:
+        state = hass.states.get(speaker)
+        return state.state == MediaPlayerState.PLAYING and "/api/asmr/stream/" in str(
+            state.attributes.get(ATTR_MEDIA_CONTENT_ID)
+        )
+
+    await wait_for(hass, playing_ours, refresh=speaker, what="mpd playing ours")
+    status = await hass.async_add_executor_job(mpd_status, mpd_server)
+    assert status["volume"] == "30"
+    return speaker, entry.entry_id
+
+
+async def _assert_put_back(hass: HomeAssistant, speaker: str, mpd_server: int) -> None:
+    """Wait for the room to be idle; MPD must be stopped at its old volume (50 %)."""
+    await wait_for(
+        hass,
+        lambda: hass.states.get("sensor.bedroom_phase").state == "idle",
+        timeout=90,
+        what="idle",
+    )
+    await wait_for(
+        hass,
+        lambda: hass.states.get(speaker).state == STATE_OFF,
+        refresh=speaker,
+        what="mpd stopped",
+    )
+    status = await hass.async_add_executor_job(mpd_status, mpd_server)
+    assert status["state"] == "stop"
+    assert status["volume"] == "50"
+    assert hass.states.get(BED_LIGHT).state == STATE_OFF
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("before", ["paused", "stopped"])
+async def test_timer_end_puts_the_speaker_volume_back(
+    hass: HomeAssistant, mpd_server: int, free_port: int, before: str
+) -> None:
+    """A one-minute session at 30 % on a speaker at 50 %: at its end MPD is at 50 %.
+
+    A stopped MPD shows Home Assistant no volume: the session learns it as it casts.
+    The stream ends with silence after its fade, so MPD is still playing (and takes a
+    volume on any renderer) when the end pauses it, puts the volume back and stops it.
+    """
+    speaker, _entry_id = await _mpd_room(
+        hass, mpd_server, free_port, before=before, fade_out_seconds=10
+    )
+    ended = async_capture_events(hass, "asmr_session_ended")
+    await _assert_put_back(hass, speaker, mpd_server)
+    assert [event.data["reason"] for event in ended] == ["timer"]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fade", [False, True], ids=["now", "with_fade"])
+@pytest.mark.parametrize("before", ["paused", "stopped"])
+async def test_stop_puts_the_speaker_volume_back(
+    hass: HomeAssistant, mpd_server: int, free_port: int, fade: bool, before: str
+) -> None:
+    """A stop, at once or with its fade, leaves MPD stopped at its old volume."""
+    speaker, entry_id = await _mpd_room(
+        hass, mpd_server, free_port, before=before, fade_out_seconds=5
+    )
+    ended = async_capture_events(hass, "asmr_session_ended")
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry_id, "fade": fade}, blocking=True
+    )
+    await _assert_put_back(hass, speaker, mpd_server)
+    assert [event.data["reason"] for event in ended] == ["stopped"]
+
+
+def _mpd_command(port: int, command: str) -> None:
+    """Send MPD one command over its own protocol, as its app or a remote would."""
+    client = MPDClient()
+    client.connect("127.0.0.1", port)
+    try:
+        if command == "pause":
+            client.pause(1)
+        else:
+            client.stop()
+    finally:
+        client.disconnect()
+
+
+@pytest.mark.timeout(120)
+async def test_mpd_paused_by_its_own_client_is_left_alone(
+    hass: HomeAssistant, mpd_server: int, free_port: int
+) -> None:
+    """A pause from MPD's own protocol is a person pausing: no cast again; put back."""
+    speaker, entry_id = await _mpd_room(hass, mpd_server, free_port)
+    await asyncio.sleep(6)  # past the few seconds Home Assistant credits our calls
+    await hass.async_add_executor_job(_mpd_command, mpd_server, "pause")
+    await wait_for(
+        hass,
+        lambda: hass.states.get(speaker).state == MediaPlayerState.PAUSED,
+        refresh=speaker,
+        what="mpd paused",
+    )
+    for _ in range(3):  # a few polls: nobody casts to it again
+        await asyncio.sleep(1)
+        await async_update_entity(hass, speaker)
+        await hass.async_block_till_done()
+    status = await hass.async_add_executor_job(mpd_status, mpd_server)
+    assert status["state"] == "pause"
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry_id, "fade": False}, blocking=True
+    )
+    await _assert_put_back(hass, speaker, mpd_server)
+
+
+@pytest.mark.timeout(120)
+async def test_mpd_stopped_without_its_stream_is_cast_again(
+    hass: HomeAssistant, mpd_server: int, free_port: int
+) -> None:
+    """MPD stopping while our stream should play is a drop: it gets the stream again."""
+    speaker, _entry_id = await _mpd_room(hass, mpd_server, free_port)
+    url = hass.states.get(speaker).attributes[ATTR_MEDIA_CONTENT_ID]
+    await asyncio.sleep(6)  # past the few seconds Home Assistant credits our calls
+    await hass.async_add_executor_job(_mpd_command, mpd_server, "stop")
+    await wait_for(
+        hass,
+        lambda: hass.states.get(speaker).state == MediaPlayerState.PLAYING
+        and hass.states.get(speaker).attributes[ATTR_MEDIA_CONTENT_ID] != url,
+        refresh=speaker,
+        what="mpd playing our stream again",
+    )
+    assert (
+        "/api/asmr/stream/"
+        in hass.states.get(speaker).attributes[ATTR_MEDIA_CONTENT_ID]
+    )

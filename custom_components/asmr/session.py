@@ -5,26 +5,30 @@ happen to a room (start, stop, extend, a timer tick, a speaker dropping, a light
 by hand, a restart) is one method here; it checks the transition table, changes the
 phase and schedules what comes next. Entities, actions, intents, MQTT and the media
 source only translate requests into calls on this class.
+
+A room's events run one at a time (one lock per room), so none sees another half done;
+whatever a light or speaker raises, an end always completes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 import hmac
+import itertools
 import logging
 import secrets
 from typing import Any, Final
 
+import numpy as np
+from numpy.typing import NDArray
+
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import (
-    CONF_NAME,
-    STATE_PLAYING,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-)
+from homeassistant.const import CONF_NAME, STATE_PLAYING
 from homeassistant.core import (
     CALLBACK_TYPE,
     Context,
@@ -65,8 +69,16 @@ from .const import (
     MINUTES_MIN,
     EndAction,
 )
-from .engine import SAMPLE_RATE, EngineError, available_formats, resolve_scene, warm_up
-from .stream import STREAM_PATH, Cast
+from .engine import (
+    FORMATS,
+    SAMPLE_RATE,
+    EngineError,
+    playable_format,
+    resolve_scene,
+    warm_up,
+)
+from .speakers import SpeakerChange
+from .stream import STREAM_PATH, Cast, async_close_streams
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -80,6 +92,17 @@ MAX_RECASTS: Final = 3
 """How often a dropped speaker is cast again within one session before the user is told."""
 SETTLE_SECONDS: Final = 5.0
 """A speaker that goes quiet this close to the end has simply finished."""
+TAIL_SECONDS: Final = 10.0
+"""Silence after the fade-out: a speaker still plays (and still takes a volume, which a
+stopped MPD does not) when the session ends it, even if it started a little late."""
+ISSUE_KEYS: Final = (
+    "targets_unavailable",
+    "speaker_dropped",
+    "device_failed",
+    "stored_session_invalid",
+    "format_unavailable",
+)
+"""The repair issues a room can raise (each issue id is ``{key}_{entry_id}``)."""
 
 
 class Phase(StrEnum):
@@ -184,30 +207,163 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
-        """Return a plan read back from storage."""
+    def from_dict(cls, data: Any) -> Plan:
+        """Return a plan read back from storage.
+
+        Raises ``ValueError`` for data this version cannot play: malformed, or naming a
+        scene or format it does not know (a later or earlier version may have renamed it).
+        """
+        try:
+            plan = cls(
+                scene=_text(data["scene"]),
+                seed=int(data["seed"]),
+                token=_text(data["token"]),
+                started_at=_moment(data["started_at"]),
+                ends_at=_moment(data["ends_at"]),
+                volume=int(data["volume"]),
+                brightness=int(data["brightness"]),
+                color_temp_kelvin=int(data["color_temp_kelvin"]),
+                dim_seconds=int(data["dim_seconds"]),
+                fade_out_seconds=int(data["fade_out_seconds"]),
+                end_action=EndAction(data["end_action"]),
+                audio_format=_text(data["audio_format"]),
+                avoid=tuple(_text(t) for t in data["avoid"]),
+                lights_before={
+                    _text(entity_id): lights.LightSnapshot.from_dict(snap)
+                    for entity_id, snap in data["lights_before"].items()
+                },
+                volumes_before={
+                    _text(entity_id): _level(level)
+                    for entity_id, level in data["volumes_before"].items()
+                },
+                released={_text(entity_id) for entity_id in data["released"]},
+                end_reason=EndReason(data["end_reason"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+            raise ValueError(f"malformed stored session ({err!r})") from err
+        if not plan.token or plan.seed < 0 or plan.ends_at <= plan.started_at:
+            raise ValueError("stored session has no token, a bad seed or no length")
+        if not (0 <= plan.volume <= 100 and 1 <= plan.brightness <= 100):
+            raise ValueError("stored session has a volume or brightness out of range")
+        if min(plan.dim_seconds, plan.fade_out_seconds) < 0:
+            raise ValueError("stored session has a negative dim or fade-out time")
+        try:
+            resolve_scene(plan.scene, plan.avoid)
+        except EngineError as err:
+            raise ValueError(str(err)) from err
+        if plan.audio_format not in FORMATS:
+            raise ValueError(f"unknown audio format {plan.audio_format!r}")
+        # A known format this install cannot encode now plays as one it can.
+        plan.audio_format = playable_format(plan.audio_format)
+        return plan
+
+    @classmethod
+    def salvage(cls, data: Any, *, end_action: EndAction) -> Plan:
+        """Return what can be read of a stored plan that does not hold, to end it.
+
+        Whatever cannot be read is left out: its lights and speakers are then only put
+        back as far as the room's end action allows without a saved state.
+        """
+        raw: dict[str, Any] = data if isinstance(data, dict) else {}
+        now = dt_util.utcnow()
+
+        def read[T](key: str, convert: Callable[[Any], T], default: T) -> T:
+            try:
+                return convert(raw[key])
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                return default
+
+        def items(key: str) -> Iterable[tuple[Any, Any]]:
+            value = raw.get(key)
+            return value.items() if isinstance(value, dict) else ()
+
+        lights_before: dict[str, lights.LightSnapshot] = {}
+        for entity_id, snap in items("lights_before"):
+            try:
+                lights_before[_text(entity_id)] = lights.LightSnapshot.from_dict(snap)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                continue
+        volumes_before: dict[str, float | None] = {}
+        for entity_id, level in items("volumes_before"):
+            try:
+                volumes_before[_text(entity_id)] = _level(level)
+            except (TypeError, ValueError):
+                continue
         return cls(
-            scene=data["scene"],
-            seed=int(data["seed"]),
-            token=data["token"],
-            started_at=datetime.fromisoformat(data["started_at"]),
-            ends_at=datetime.fromisoformat(data["ends_at"]),
-            volume=int(data["volume"]),
-            brightness=int(data["brightness"]),
-            color_temp_kelvin=int(data["color_temp_kelvin"]),
-            dim_seconds=int(data["dim_seconds"]),
-            fade_out_seconds=int(data["fade_out_seconds"]),
-            end_action=EndAction(data["end_action"]),
-            audio_format=data["audio_format"],
-            avoid=tuple(data["avoid"]),
-            lights_before={
-                entity_id: lights.LightSnapshot.from_dict(snap)
-                for entity_id, snap in data["lights_before"].items()
-            },
-            volumes_before=dict(data["volumes_before"]),
-            released=set(data["released"]),
-            end_reason=EndReason(data["end_reason"]),
+            scene=read("scene", _text, ""),
+            seed=0,
+            token=read("token", _text, ""),
+            started_at=now,
+            ends_at=now,
+            volume=0,
+            brightness=1,
+            color_temp_kelvin=0,
+            dim_seconds=0,
+            fade_out_seconds=0,
+            end_action=read("end_action", EndAction, end_action),
+            audio_format="",
+            avoid=(),
+            lights_before=lights_before,
+            volumes_before=volumes_before,
+            released=read("released", lambda v: {_text(e) for e in v}, set()),
+            end_reason=EndReason.ERROR,
         )
+
+
+def _text(value: Any) -> str:
+    """Return a stored string; raise ``TypeError`` for anything else."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _moment(value: Any) -> datetime:
+    """Return a stored moment; it must carry its time zone."""
+    moment = datetime.fromisoformat(_text(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"moment without a time zone: {value!r}")
+    return moment
+
+
+def _level(value: Any) -> float | None:
+    """Return a stored volume level (0..1) or None."""
+    if value is None:
+        return None
+    level = float(value)
+    if not 0.0 <= level <= 1.0:
+        raise ValueError(f"volume level out of range: {value!r}")
+    return level
+
+
+def _silence(frames: int) -> Iterator[NDArray[np.float32]]:
+    """Yield ``frames`` frames of stereo silence in blocks of two seconds."""
+    block = np.zeros((2 * SAMPLE_RATE, 2), dtype=np.float32)
+    block.flags.writeable = False
+    while frames > 0:
+        yield block[: min(frames, len(block))]
+        frames -= len(block)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionCast(Cast):
+    """A cast whose audio ends with ``tail_frames`` of silence after its fade-out.
+
+    The speaker is then still playing when the session ends it: it is paused, gets its
+    volume back and is stopped, instead of having finished on its own.
+    """
+
+    tail_frames: int = 0
+
+    @property
+    def frames(self) -> int:
+        """Return the length of this cast's audio with its silent tail, in frames."""
+        return self.stop - self.start + self.tail_frames
+
+    def blocks_from(self, frame: int) -> Iterable[NDArray[np.float32]]:
+        """Return the audio blocks of this cast from one of its frames to its end."""
+        sounding = self.stop - self.start
+        blocks = super().blocks_from(frame) if frame < sounding else ()
+        return itertools.chain(blocks, _silence(self.frames - max(frame, sounding)))
 
 
 def next_time_of_day(moment: datetime, until: time) -> datetime:
@@ -222,7 +378,12 @@ def next_time_of_day(moment: datetime, until: time) -> datetime:
 
 
 class RoomSession:
-    """A room and its ASMR session."""
+    """A room and its ASMR session.
+
+    Every event (start, stop, extend, a timer moment, a restart, a device's change) runs
+    under the room's lock, one after the other: an event never sees another one half
+    done. The ``_async_*`` steps below the public methods assume the lock is held.
+    """
 
     def __init__(self, hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
         """Initialise an idle room."""
@@ -235,10 +396,17 @@ class RoomSession:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
+        self._lock = asyncio.Lock()
         self._casts: dict[str, Cast] = {}
+        self._casts_token: str | None = None
         self._listeners: list[CALLBACK_TYPE] = []
         self._contexts: deque[str] = deque(maxlen=128)
         self._recasts: dict[str, int] = {}
+        self._faults: dict[str, str] = {}
+        self._ramps: dict[str, lights.Ramp] = {}
+        """The brightness ramp last asked of each light (to know its late reports)."""
+        """The devices whose last call failed, with what failed."""
+        self._timer_generation = 0
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_states: CALLBACK_TYPE | None = None
 
@@ -285,45 +453,71 @@ class RoomSession:
         return remove
 
     def cast_for(self, token: str, name: str) -> Cast | None:
-        """Return the cast a stream URL names, while its session lasts."""
-        if self._plan is None or not hmac.compare_digest(token, self._plan.token):
+        """Return the cast a stream URL names, while its session lasts.
+
+        A session's casts outlive its plan by the few moments its end needs to pause
+        the speakers and put their volume back.
+        """
+        expected = self._casts_token
+        if (
+            expected is None
+            or not token.isascii()
+            or not hmac.compare_digest(token, expected)
+        ):
             return None
         return self._casts.get(name)
 
     # -- life cycle ----------------------------------------------------------------
 
     async def async_setup(self) -> None:
-        """Warm up the default scene and pick up a session that was running at stop."""
+        """Warm up the default scene and pick up a session that was running at stop.
+
+        A stored session this version cannot play (or a store it cannot read) never
+        stops the room's setup: it is ended once Home Assistant has started.
+        """
         self.entry.async_create_background_task(
             self.hass, self._async_warm_up(), f"{DOMAIN} warm up {self.name}"
         )
-        data = await self._store.async_load()
-        if not data:
-            return
-        try:
-            plan = Plan.from_dict(data)
-        except (KeyError, TypeError, ValueError) as err:
-            _LOGGER.warning("Ignoring the stored session of %s: %s", self.name, err)
-            await self._store.async_remove()
+        data, plan, error = await self._async_load()
+        if plan is None and error is None:
             return
 
         async def resume(hass: HomeAssistant) -> None:
-            await self.async_restored(plan)
+            if plan is not None:
+                await self.async_restored(plan)
+            else:
+                await self.async_restored_invalid(data=data, error=str(error))
 
         self.entry.async_on_unload(async_at_started(self.hass, resume))
 
     async def async_remove(self) -> None:
-        """End a stored session properly when its room is deleted."""
-        data = await self._store.async_load()
-        if data:
-            try:
-                self._plan = Plan.from_dict(data)
-            except (KeyError, TypeError, ValueError):
-                self._plan = None
-        if self._plan is not None:
-            self.phase = Phase.PLAYING
-            await self._async_end(EndReason.STOPPED)
-        await self._store.async_remove()
+        """End a stored session properly when its room is deleted; clear its notices."""
+        async with self._lock:
+            data, plan, error = await self._async_load()
+            if plan is None and error is not None:
+                plan = Plan.salvage(
+                    data, end_action=EndAction(self.option(CONF_END_ACTION))
+                )
+            if plan is not None:
+                self._plan = plan
+                self.phase = Phase.PLAYING
+                await self._async_end(EndReason.STOPPED)
+            await self._attempt("forgetting the session", self._store.async_remove())
+        for key in ISSUE_KEYS:
+            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
+
+    async def _async_load(self) -> tuple[Any, Plan | None, Exception | None]:
+        """Read the store: its data, the plan, what is wrong with it (None: nothing)."""
+        try:
+            data = await self._store.async_load()
+        except Exception as err:  # noqa: BLE001 - a broken store must not stop setup
+            return None, None, err
+        if data is None:
+            return None, None, None
+        try:
+            return data, Plan.from_dict(data), None
+        except ValueError as err:
+            return data, None, err
 
     async def _async_warm_up(self) -> None:
         """Build the default scene's sound banks off the event loop."""
@@ -338,9 +532,7 @@ class RoomSession:
     async def async_shutdown(self) -> None:
         """Detach from Home Assistant; a running session stays stored and resumes."""
         self._cancel_timer()
-        if self._unsub_states:
-            self._unsub_states()
-            self._unsub_states = None
+        self._untrack_targets()
 
     # -- events ----------------------------------------------------------------------
 
@@ -348,6 +540,92 @@ class RoomSession:
         self, request: StartRequest, *, context: Context | None = None
     ) -> datetime:
         """Start a scene in the room, replacing a running one; return its end."""
+        async with self._lock:
+            return await self._async_start(request, context=context)
+
+    async def async_stop(
+        self, *, fade: bool = True, context: Context | None = None
+    ) -> None:
+        """Stop the room's session, fading out first unless ``fade`` is false."""
+        async with self._lock:
+            await self._async_stop(fade=fade, context=context)
+
+    async def async_extend(
+        self, minutes: int, *, context: Context | None = None
+    ) -> datetime:
+        """Move the running session's end ``minutes`` later; return the new end."""
+        async with self._lock:
+            return await self._async_extend(minutes, context=context)
+
+    async def async_set_default_scene(self, scene_id: str) -> None:
+        """Make a scene the room's default; refused if unknown or wholly avoided."""
+        try:
+            resolve_scene(scene_id, tuple(self.option(CONF_AVOID)))
+        except EngineError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="bad_scene",
+                translation_placeholders={"scene": scene_id, "error": str(err)},
+            ) from err
+        self.hass.config_entries.async_update_entry(
+            self.entry, options={**self.entry.options, CONF_SCENE: scene_id}
+        )
+        self._notify()
+
+    async def async_set_volume(self, volume: int) -> None:
+        """Set the room's volume: the default, and the running session's speakers."""
+        async with self._lock:
+            self.hass.config_entries.async_update_entry(
+                self.entry, options={**self.entry.options, CONF_VOLUME: volume}
+            )
+            if (plan := self._plan) is not None:
+                plan.volume = volume
+                await self._async_save(plan)
+                await speakers.async_set_volume(
+                    self.hass,
+                    self._controlled_speakers(),
+                    volume / 100,
+                    self._context(None),
+                    self._device_result,
+                )
+            self._notify()
+
+    async def async_restored(self, plan: Plan) -> None:
+        """Resume a stored session after a restart, or end it if its end has passed."""
+        async with self._lock:
+            await self._async_restored(plan)
+
+    async def async_restored_invalid(self, *, data: Any, error: str) -> None:
+        """End a stored session this version cannot resume, and tell the user once."""
+        async with self._lock:
+            if self._plan is not None:
+                return  # a session started since has taken the store's place
+            _LOGGER.warning(
+                "Ending the stored ASMR session of %s, which cannot be resumed: %s",
+                self.name,
+                error,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                f"stored_session_invalid_{self.entry.entry_id}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="stored_session_invalid",
+                translation_placeholders={"room": self.name, "error": error},
+            )
+            self._plan = Plan.salvage(
+                data, end_action=EndAction(self.option(CONF_END_ACTION))
+            )
+            self.phase = Phase.PLAYING
+            await self._async_end(EndReason.ERROR)
+
+    # -- what the events do (the room's lock is held) ------------------------------------
+
+    async def _async_start(
+        self, request: StartRequest, *, context: Context | None
+    ) -> datetime:
+        """Start a scene, replacing a running one; return its end."""
         now = dt_util.utcnow()
         plan = self._new_plan(request, now)
         lights_on = [
@@ -390,26 +668,38 @@ class RoomSession:
         self._plan = plan
         self._recasts.clear()
         self._notify()
-        await self._store.async_save(plan.as_dict())
-        self._track_targets()
-
-        own = self._context(context)
-        glowing = await lights.async_glow(
-            self.hass,
-            lights_on,
-            brightness_pct=plan.brightness,
-            color_temp_kelvin=plan.color_temp_kelvin,
-            transition=plan.dim_seconds,
-            context=own,
-        )
-        playing = await self._async_cast(speakers_on, base_url, now, context=own)
+        try:
+            await self._store.async_save(plan.as_dict())
+            self._track_targets()
+            own = self._context(context)
+            glowing = await self._async_glow(
+                lights_on,
+                brightness_pct=plan.brightness,
+                color_temp_kelvin=plan.color_temp_kelvin,
+                transition=plan.dim_seconds,
+                context=own,
+            )
+            playing = await self._async_cast(
+                speakers_on, base_url, now, context=own, first=True
+            )
+            await self._async_save(plan)  # with the volumes learnt while casting
+            if previous is not None:
+                async_close_streams(self.hass, previous.token)
+        except asyncio.CancelledError:
+            self._end_later(plan)
+            raise
+        except Exception:
+            await self._async_end(EndReason.ERROR, context=context)
+            raise
         if not glowing and not playing:
-            await self._async_end(EndReason.ERROR)
+            await self._async_end(EndReason.ERROR, context=context)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="no_targets_available",
                 translation_placeholders={"room": self.name},
             )
+        for key in ("stored_session_invalid", "speaker_dropped"):
+            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
         self._set_phase(Phase.PLAYING)
         self.hass.bus.async_fire(
             EVENT_SESSION_STARTED,
@@ -424,29 +714,32 @@ class RoomSession:
         self._notify()
         return plan.ends_at
 
-    async def async_stop(
-        self, *, fade: bool = True, context: Context | None = None
-    ) -> None:
-        """Stop the room's session, fading out first unless ``fade`` is false."""
+    async def _async_stop(self, *, fade: bool, context: Context | None) -> None:
+        """Stop the session, fading out first unless ``fade`` is false."""
         plan = self._plan
         if plan is None:
             return
         now = dt_util.utcnow()
         plan.end_reason = EndReason.STOPPED
-        if not fade or plan.fade_out_seconds == 0 or now >= plan.ends_at:
+        if (
+            not fade
+            or plan.fade_out_seconds == 0
+            or now >= plan.ends_at
+            or self.phase not in (Phase.PLAYING, Phase.FADING)
+        ):
             await self._async_end(EndReason.STOPPED, context=context)
             return
         plan.ends_at = min(plan.ends_at, now + timedelta(seconds=plan.fade_out_seconds))
-        await self._store.async_save(plan.as_dict())
+        # The end comes on time even if what follows fails.
+        self._set_phase(Phase.FADING)
+        self._schedule()
+        await self._async_save(plan)
         await self._async_begin_fade(now, context=context)
         await self._async_recast(now, context=context)
-        self._schedule()
         self._notify()
 
-    async def async_extend(
-        self, minutes: int, *, context: Context | None = None
-    ) -> datetime:
-        """Move the running session's end ``minutes`` later; return the new end."""
+    async def _async_extend(self, minutes: int, *, context: Context | None) -> datetime:
+        """Move the session's end ``minutes`` later; return the new end."""
         plan = self._plan
         if plan is None:
             raise ServiceValidationError(
@@ -458,73 +751,53 @@ class RoomSession:
         now = dt_util.utcnow()
         plan.ends_at += timedelta(minutes=minutes)
         plan.end_reason = EndReason.TIMER
-        await self._store.async_save(plan.as_dict())
-        if self.phase is Phase.FADING and now < plan.fade_at:
+        glow_again = self.phase is Phase.FADING and now < plan.fade_at
+        if glow_again:
             self._set_phase(Phase.PLAYING)
-            await lights.async_glow(
-                self.hass,
-                self._controlled_lights(),
-                brightness_pct=plan.brightness,
-                color_temp_kelvin=None,
-                transition=min(plan.dim_seconds, 10),
-                context=self._context(context),
+        self._schedule()
+        await self._async_save(plan)
+        if glow_again:
+            await self._attempt(
+                "brightening the lights",
+                self._async_glow(
+                    self._controlled_lights(),
+                    brightness_pct=plan.brightness,
+                    color_temp_kelvin=None,
+                    transition=min(plan.dim_seconds, 10),
+                    context=self._context(context),
+                ),
             )
         await self._async_recast(now, context=context)
-        self._schedule()
         self._notify()
         return plan.ends_at
 
-    async def async_set_default_scene(self, scene_id: str) -> None:
-        """Make a scene the room's default; refused if unknown or wholly avoided."""
-        try:
-            resolve_scene(scene_id, tuple(self.option(CONF_AVOID)))
-        except EngineError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="bad_scene",
-                translation_placeholders={"scene": scene_id, "error": str(err)},
-            ) from err
-        self.hass.config_entries.async_update_entry(
-            self.entry, options={**self.entry.options, CONF_SCENE: scene_id}
-        )
-        self._notify()
-
-    async def async_set_volume(self, volume: int) -> None:
-        """Set the room's volume: the default, and the running session's speakers."""
-        self.hass.config_entries.async_update_entry(
-            self.entry, options={**self.entry.options, CONF_VOLUME: volume}
-        )
-        if (plan := self._plan) is not None:
-            plan.volume = volume
-            await self._store.async_save(plan.as_dict())
-            await speakers.async_set_volume(
-                self.hass,
-                self._controlled_speakers(),
-                volume / 100,
-                self._context(None),
-            )
-        self._notify()
-
-    async def async_restored(self, plan: Plan) -> None:
-        """Resume a stored session after a restart, or end it if its end has passed."""
+    async def _async_restored(self, plan: Plan) -> None:
+        """Resume a stored session, or end it if its end has passed."""
+        if self._plan is not None:
+            return  # a session started since has taken the store's place
         now = dt_util.utcnow()
         self._plan = plan
+        self.phase = Phase.PLAYING
         self._track_targets()
         if now >= plan.ends_at:
-            self.phase = Phase.PLAYING
             await self._async_end(plan.end_reason)
             return
-        self.phase = Phase.PLAYING
+        self._schedule()  # first: the end comes whatever the devices do now
+        self._notify()
         own = self._context(None)
-        await lights.async_glow(
-            self.hass,
-            self._controlled_lights(),
-            brightness_pct=plan.brightness,
-            color_temp_kelvin=plan.color_temp_kelvin,
-            transition=2,
-            context=own,
+        await self._attempt(
+            "dimming the lights",
+            self._async_glow(
+                self._controlled_lights(),
+                brightness_pct=plan.brightness,
+                color_temp_kelvin=plan.color_temp_kelvin,
+                transition=2,
+                context=own,
+            ),
         )
         if now >= plan.fade_at:
+            self._set_phase(Phase.FADING)
+            self._schedule()
             await self._async_begin_fade(now)
         try:
             base_url = self._base_url() if self._controlled_speakers() else ""
@@ -534,12 +807,10 @@ class RoomSession:
             await self._async_cast(
                 self._controlled_speakers(), base_url, now, context=own
             )
-        self._schedule()
         self._notify()
 
     async def _async_tick(self, scheduled: datetime) -> None:
         """Advance the session when one of its moments has come."""
-        self._unsub_timer = None
         now = max(scheduled, dt_util.utcnow())
         plan = self._plan
         if plan is None:
@@ -548,8 +819,11 @@ class RoomSession:
             await self._async_end(plan.end_reason)
             return
         if self.phase is Phase.PLAYING and now >= plan.fade_at:
+            self._set_phase(Phase.FADING)
+            self._schedule()
             await self._async_begin_fade(now)
-        self._schedule()
+        else:
+            self._schedule()
         self._notify()
 
     async def _async_speaker_dropped(self, entity_id: str) -> None:
@@ -566,6 +840,7 @@ class RoomSession:
                 self.name,
             )
             plan.released.add(entity_id)
+            await self._async_save(plan)
             self._report_unavailable([entity_id], translation_key="speaker_dropped")
             return
         _LOGGER.info(
@@ -576,6 +851,25 @@ class RoomSession:
         except HomeAssistantError:
             return
         await self._async_cast([entity_id], base_url, dt_util.utcnow(), context=None)
+
+    async def _async_speaker_back(self, entity_id: str) -> None:
+        """Cast again to a speaker that is available again, or appeared late."""
+        plan = self._plan
+        now = dt_util.utcnow()
+        if (
+            plan is None
+            or entity_id in plan.released
+            or now >= plan.ends_at - timedelta(seconds=SETTLE_SECONDS)
+        ):
+            return
+        _LOGGER.info(
+            "%s is back; casting the session of %s again", entity_id, self.name
+        )
+        try:
+            base_url = self._base_url()
+        except HomeAssistantError:
+            return
+        await self._async_cast([entity_id], base_url, now, context=None)
 
     # -- the steps -----------------------------------------------------------------
 
@@ -595,16 +889,7 @@ class RoomSession:
                 translation_key="bad_scene",
                 translation_placeholders={"scene": scene_id, "error": str(err)},
             ) from err
-        audio_format = str(self.option(CONF_AUDIO_FORMAT))
-        if self._speakers and audio_format not in available_formats():
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="format_unavailable",
-                translation_placeholders={
-                    "format": audio_format,
-                    "available": ", ".join(available_formats()),
-                },
-            )
+        audio_format = self._playable_format()
         if request.until is not None:
             if request.minutes is not None:
                 raise ServiceValidationError(
@@ -642,12 +927,17 @@ class RoomSession:
         now: datetime,
         *,
         context: Context | None,
+        first: bool = False,
     ) -> list[str]:
-        """Cast the rest of the session, from ``now``, to speakers."""
+        """Cast the rest of the session, from ``now``, to speakers.
+
+        The ``first`` cast of a session also learns the volume of speakers that did
+        not show one before (to put it back at the end).
+        """
         plan = self._plan
         if plan is None or not entity_ids:
             return []
-        cast = Cast(
+        cast = SessionCast(
             scene=resolve_scene(plan.scene, plan.avoid),
             seed=plan.seed,
             start=max(plan.frame_at(now), 0),
@@ -655,18 +945,33 @@ class RoomSession:
             fade_in_s=FADE_IN_SECONDS,
             fade_out_s=plan.fade_out_seconds,
             audio_format=plan.audio_format,
+            tail_frames=round(TAIL_SECONDS * SAMPLE_RATE),
         )
+        if self._casts_token != plan.token:
+            self._casts.clear()
+            self._casts_token = plan.token
         name = f"{len(self._casts)}-{cast.start}.{plan.audio_format}"
         self._casts[name] = cast
         url = f"{base_url}{STREAM_PATH}/{plan.token}/{name}"
-        return await speakers.async_play(
-            self.hass,
+        played: list[str] = []
+        await self._attempt(
+            "casting",
+            _collect(
+                played,
+                speakers.async_play(
+                    self.hass,
+                    entity_ids,
+                    url=url,
+                    mime_type=cast.mime_type,
+                    volume=plan.volume / 100,
+                    context=self._context(context),
+                    report=self._device_result,
+                    volumes_before=plan.volumes_before if first else None,
+                ),
+            ),
             entity_ids,
-            url=url,
-            mime_type=cast.mime_type,
-            volume=plan.volume / 100,
-            context=self._context(context),
         )
+        return played
 
     async def _async_recast(self, now: datetime, *, context: Context | None) -> None:
         """Cast the session again from now, after its end moved."""
@@ -680,18 +985,20 @@ class RoomSession:
     async def _async_begin_fade(
         self, now: datetime, *, context: Context | None = None
     ) -> None:
-        """Start fading the lights down towards the end (the sound fades in its stream)."""
+        """Fade the lights down towards the end (the sound fades in its stream)."""
         plan = self._plan
         if plan is None:
             return
-        self._set_phase(Phase.FADING)
-        await lights.async_glow(
-            self.hass,
+        await self._attempt(
+            "fading the lights",
+            self._async_glow(
+                self._controlled_lights(),
+                brightness_pct=1,
+                color_temp_kelvin=None,
+                transition=max((plan.ends_at - now).total_seconds(), 0),
+                context=self._context(context),
+            ),
             self._controlled_lights(),
-            brightness_pct=1,
-            color_temp_kelvin=None,
-            transition=max((plan.ends_at - now).total_seconds(), 0),
-            context=self._context(context),
         )
 
     async def _async_end(
@@ -701,39 +1008,55 @@ class RoomSession:
         touch_targets: bool = True,
         context: Context | None = None,
     ) -> None:
-        """End the session: stop speakers, put volumes and lights back, tell everyone."""
+        """End the session: stop speakers, put volumes and lights back, tell everyone.
+
+        Every step is tried whatever the one before it did, and a device that fails is
+        tried once more: an end always leaves the room idle with its store empty.
+        """
         plan = self._plan
         if plan is None:
             return
         self._cancel_timer()
-        if self._unsub_states:
-            self._unsub_states()
-            self._unsub_states = None
+        self._untrack_targets()
         speakers_left = self._controlled_speakers()
+        for entity_id in sorted(plan.released & set(self._speakers)):
+            # Paused by someone with our stream still in it: silent, so put it back.
+            state = self.hass.states.get(entity_id)
+            if speakers.is_ours(state, plan.token) and (
+                state is not None and state.state != STATE_PLAYING
+            ):
+                speakers_left.append(entity_id)
         lights_left = self._controlled_lights()
         self._plan = None
-        self._casts.clear()
         if touch_targets:
             own = self._context(context)
-            await speakers.async_stop(
-                self.hass,
-                speakers_left,
-                marker=plan.token,
-                volumes_before=plan.volumes_before,
-                context=own,
-            )
-            if plan.end_action is EndAction.OFF:
-                await lights.async_turn_off(
-                    self.hass, lights_left, transition=1, context=own
+            for _round in range(2):
+                speakers_left = await self._attempt(
+                    "stopping the speakers",
+                    speakers.async_stop(
+                        self.hass,
+                        speakers_left,
+                        marker=plan.token,
+                        volumes_before=plan.volumes_before,
+                        context=own,
+                        report=self._device_result,
+                    ),
+                    speakers_left,
                 )
-            elif plan.end_action is EndAction.RESTORE:
-                await lights.async_restore(
-                    self.hass,
-                    {e: s for e, s in plan.lights_before.items() if e in lights_left},
-                    transition=1,
-                    context=own,
+                lights_left = await self._attempt(
+                    "putting the lights back",
+                    self._async_lights_back(plan, lights_left, own),
+                    lights_left,
                 )
-        await self._store.async_remove()
+                if not speakers_left and not lights_left:
+                    break
+        self._casts.clear()
+        self._casts_token = None
+        self._ramps.clear()
+        if touch_targets:
+            # Only now: the speakers were still playing (silence) until they were put back.
+            async_close_streams(self.hass, plan.token)
+        await self._attempt("forgetting the session", self._store.async_remove())
         self._set_phase(Phase.IDLE)
         self.hass.bus.async_fire(
             EVENT_SESSION_ENDED,
@@ -745,6 +1068,56 @@ class RoomSession:
             context=context,
         )
         self._notify()
+
+    async def _async_glow(
+        self,
+        entity_ids: list[str],
+        *,
+        brightness_pct: int,
+        color_temp_kelvin: int | None,
+        transition: float,
+        context: Context,
+    ) -> list[str]:
+        """Fade lights to a glow, remembering each light's expected ramp."""
+        now = dt_util.utcnow()
+        for entity_id in entity_ids:
+            self._ramps[entity_id] = lights.Ramp.towards(
+                self.hass.states.get(entity_id),
+                brightness_pct=brightness_pct,
+                transition=transition,
+                now=now,
+            )
+        return await lights.async_glow(
+            self.hass,
+            entity_ids,
+            brightness_pct=brightness_pct,
+            color_temp_kelvin=color_temp_kelvin,
+            transition=transition,
+            context=context,
+            report=self._device_result,
+        )
+
+    async def _async_lights_back(
+        self, plan: Plan, entity_ids: list[str], context: Context
+    ) -> list[str]:
+        """Put lights as the end action says; return the lights that failed."""
+        if plan.end_action is EndAction.OFF:
+            return await lights.async_turn_off(
+                self.hass,
+                entity_ids,
+                transition=1,
+                context=context,
+                report=self._device_result,
+            )
+        if plan.end_action is EndAction.RESTORE:
+            return await lights.async_restore(
+                self.hass,
+                {e: s for e, s in plan.lights_before.items() if e in entity_ids},
+                transition=1,
+                context=context,
+                report=self._device_result,
+            )
+        return []
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -769,12 +1142,82 @@ class RoomSession:
         return [e for e in self._speakers if e not in released]
 
     def _set_phase(self, phase: Phase) -> None:
-        """Move to another phase, as the transition table allows."""
+        """Move to another phase, as the transition table allows.
+
+        Events run one at a time, so a forbidden move is a slip of this class, never of
+        the caller: it is logged and refused rather than raised at a user's tap.
+        """
         if phase is self.phase:
             return
         if phase not in TRANSITIONS[self.phase]:
-            raise RuntimeError(f"session cannot go from {self.phase} to {phase}")
+            _LOGGER.error(
+                "%s: the session cannot go from %s to %s", self.name, self.phase, phase
+            )
+            return
         self.phase = phase
+
+    async def _attempt[T](
+        self, what: str, step: Awaitable[T], entity_ids: Iterable[str] = ()
+    ) -> T | list[str]:
+        """Await a step; an unexpected error is logged and the step's devices reported.
+
+        Return the step's result, or the devices it concerned when it raised.
+        """
+        try:
+            return await step
+        except Exception as err:
+            _LOGGER.exception("Unexpected error while %s in %s", what, self.name)
+            failed = list(entity_ids)
+            for entity_id in failed:
+                self._device_result(entity_id, what, err)
+            return failed
+
+    @callback
+    def _device_result(
+        self, entity_id: str, service: str, error: Exception | None
+    ) -> None:
+        """Count a device's answer: a failure is logged once and becomes one notice.
+
+        The notice lists the room's devices that failed; a device leaves it as soon as
+        it does what it is asked again, and the notice goes when none is left.
+        """
+        if error is None:
+            if self._faults.pop(entity_id, None) is not None:
+                _LOGGER.info("%s answers again (%s)", entity_id, service)
+                self._update_fault_issue()
+            return
+        if entity_id in self._faults:
+            _LOGGER.debug("%s failed %s again: %r", entity_id, service, error)
+            return
+        self._faults[entity_id] = f"{service}: {error!r}"
+        _LOGGER.warning(
+            "%s failed %s for the ASMR session of %s (%r); going on without it",
+            entity_id,
+            service,
+            self.name,
+            error,
+        )
+        self._update_fault_issue()
+
+    def _update_fault_issue(self) -> None:
+        """Show (or clear) the notice of the devices that failed."""
+        issue_id = f"device_failed_{self.entry.entry_id}"
+        if not self._faults:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="device_failed",
+            translation_placeholders={
+                "room": self.name,
+                "entities": ", ".join(sorted(self._faults)),
+                "error": next(iter(self._faults.values())),
+            },
+        )
 
     def _context(self, parent: Context | None) -> Context:
         """Return a new context for our own service calls, remembered as ours."""
@@ -794,6 +1237,35 @@ class RoomSession:
                 translation_domain=DOMAIN, translation_key="no_internal_url"
             ) from err
 
+    async def _async_save(self, plan: Plan) -> None:
+        """Store the running plan (a failure to write is logged, not raised)."""
+        await self._attempt(
+            "storing the session", self._store.async_save(plan.as_dict())
+        )
+
+    def _run_locked(
+        self, plan: Plan, step: Callable[[], Awaitable[None]], name: str
+    ) -> None:
+        """Run a step in the background, in turn with the room's other events.
+
+        The step is skipped if the session it was meant for has ended meanwhile.
+        """
+
+        async def run() -> None:
+            async with self._lock:
+                if self._plan is plan:
+                    await step()
+
+        self.entry.async_create_task(self.hass, run(), name)
+
+    def _end_later(self, plan: Plan) -> None:
+        """End a session whose start was cancelled half-way (in turn, in the background)."""
+
+        async def end() -> None:
+            await self._async_end(EndReason.ERROR)
+
+        self._run_locked(plan, end, f"{DOMAIN} end {self.name}")
+
     def _schedule(self) -> None:
         """Schedule the session's next moment: the fade-out, then the end."""
         self._cancel_timer()
@@ -801,27 +1273,40 @@ class RoomSession:
         if plan is None:
             return
         when = plan.fade_at if self.phase is Phase.PLAYING else plan.ends_at
-        self._unsub_timer = async_track_point_in_utc_time(
-            self.hass, self._async_tick, when
-        )
+        generation = self._timer_generation
+
+        async def moment(_now: datetime) -> None:
+            async with self._lock:
+                if generation != self._timer_generation:
+                    return  # superseded while it waited for its turn
+                self._unsub_timer = None
+                await self._async_tick(when)
+
+        self._unsub_timer = async_track_point_in_utc_time(self.hass, moment, when)
 
     def _cancel_timer(self) -> None:
-        """Cancel the session's pending moment."""
+        """Cancel the session's pending moment (also one already waiting for its turn)."""
+        self._timer_generation += 1
         if self._unsub_timer:
             self._unsub_timer()
             self._unsub_timer = None
 
     def _track_targets(self) -> None:
         """Watch the room's lights and speakers for changes that are not ours."""
-        if self._unsub_states:
-            self._unsub_states()
+        self._untrack_targets()
         self._unsub_states = async_track_state_change_event(
             self.hass, [*self._lights, *self._speakers], self._async_target_changed
         )
 
+    def _untrack_targets(self) -> None:
+        """Stop watching the room's lights and speakers."""
+        if self._unsub_states:
+            self._unsub_states()
+            self._unsub_states = None
+
     @callback
     def _async_target_changed(self, event: Event[EventStateChangedData]) -> None:
-        """Release a target changed by hand; cast again to a speaker that dropped."""
+        """Release a target someone took; cast again to a speaker that dropped or is back."""
         plan = self._plan
         entity_id = event.data["entity_id"]
         old, new = event.data["old_state"], event.data["new_state"]
@@ -829,35 +1314,80 @@ class RoomSession:
             plan is None
             or entity_id in plan.released
             or event.context.id in self._contexts
-            or old is None
-            or new is None
-            or STATE_UNAVAILABLE in (old.state, new.state)
-            or STATE_UNKNOWN in (old.state, new.state)
         ):
             return
         if entity_id in self._lights:
-            if old.state != new.state or old.attributes.get(
-                "brightness"
-            ) != new.attributes.get("brightness"):
+            if lights.changed_by_hand(
+                old,
+                new,
+                ramp=self._ramps.get(entity_id),
+                moment=dt_util.utcnow(),
+                by_user=event.context.user_id is not None,
+            ):
                 _LOGGER.info("%s was changed by hand; leaving it alone", entity_id)
-                plan.released.add(entity_id)
-                self.hass.async_create_task(self._store.async_save(plan.as_dict()))
+                self._release(plan, entity_id)
             return
-        ours_before = plan.token in str(old.attributes.get("media_content_id", ""))
-        ours_now = plan.token in str(new.attributes.get("media_content_id", ""))
-        if new.state == STATE_PLAYING and ours_now:
+        change = speakers.classify(old, new, marker=plan.token)
+        if change is SpeakerChange.NONE:
             return
-        if event.context.user_id is not None:
-            _LOGGER.info("%s was taken over by hand; leaving it alone", entity_id)
-            plan.released.add(entity_id)
+        if change is SpeakerChange.BACK:
+            self._run_locked(
+                plan,
+                lambda: self._async_speaker_back(entity_id),
+                f"{DOMAIN} cast {entity_id}",
+            )
+            return
+        if change is SpeakerChange.RELEASED or event.context.user_id is not None:
+            _LOGGER.info(
+                "%s was taken over (%s); leaving it alone for the rest of the session",
+                entity_id,
+                new.state if new else None,
+            )
+            self._release(plan, entity_id)
             return
         near_end = dt_util.utcnow() >= plan.ends_at - timedelta(seconds=SETTLE_SECONDS)
-        if ours_before and old.state == STATE_PLAYING and not near_end:
-            self.entry.async_create_task(
-                self.hass,
-                self._async_speaker_dropped(entity_id),
+        if not near_end:
+            self._run_locked(
+                plan,
+                lambda: self._async_speaker_dropped(entity_id),
                 f"{DOMAIN} recast {entity_id}",
             )
+
+    @callback
+    def _release(self, plan: Plan, entity_id: str) -> None:
+        """Leave a light or speaker alone for the rest of the session (also after a restart)."""
+        plan.released.add(entity_id)
+        self._run_locked(
+            plan, lambda: self._async_save(plan), f"{DOMAIN} save {self.name}"
+        )
+
+    def _playable_format(self) -> str:
+        """Return the room's audio format, or one that works here if it does not.
+
+        A stored format this install cannot encode (libsndfile gone after an update,
+        no ffmpeg) never fails a session: it plays MP3 or WAV instead, and the user is
+        told once with a repair issue, which clears when the format works again.
+        """
+        stored = str(self.option(CONF_AUDIO_FORMAT))
+        playable = playable_format(stored)
+        issue_id = f"format_unavailable_{self.entry.entry_id}"
+        if playable == stored:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        else:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="format_unavailable",
+                translation_placeholders={
+                    "room": self.name,
+                    "format": stored,
+                    "used": playable,
+                },
+            )
+        return playable
 
     def _report_unavailable(
         self, entity_ids: list[str], translation_key: str = "targets_unavailable"
@@ -885,6 +1415,11 @@ class RoomSession:
         """Tell the faces that the session changed."""
         for update_callback in list(self._listeners):
             update_callback()
+
+
+async def _collect[T](into: list[T], step: Awaitable[list[T]]) -> None:
+    """Await a step that returns a list and keep its items in ``into``."""
+    into.extend(await step)
 
 
 def _check_minutes(minutes: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from enum import StrEnum
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from homeassistant.components.media_player.const import (
     DOMAIN as MEDIA_PLAYER_DOMAIN,
     SERVICE_PLAY_MEDIA,
     MediaPlayerEntityFeature,
+    MediaPlayerState,
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -21,12 +23,70 @@ from homeassistant.const import (
     SERVICE_MEDIA_STOP,
     SERVICE_VOLUME_SET,
 )
-from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.core import Context, HomeAssistant, State
 
-from .lights import is_available
+from .lights import Report, call_service, is_available, log_failure
 
 _LOGGER = logging.getLogger(__name__)
+
+_STOPPED: frozenset[str] = frozenset(
+    {
+        MediaPlayerState.IDLE,
+        MediaPlayerState.OFF,
+        MediaPlayerState.ON,
+    }
+)
+"""States of a speaker that plays nothing (Home Assistant shows a stopped MPD as off)."""
+
+
+class SpeakerChange(StrEnum):
+    """What a speaker's change of state means for the session casting to it."""
+
+    NONE = "none"
+    """Nothing to do: still ours, or not about us."""
+    RELEASED = "released"
+    """Someone took it: paused (by anyone) or playing other media. Leave it alone."""
+    DROPPED = "dropped"
+    """It stopped by itself while our stream should play: cast again."""
+    BACK = "back"
+    """It is available again (or appeared late): cast again."""
+
+
+def is_ours(state: State | None, marker: str) -> bool:
+    """Return whether a speaker's state shows our stream (``marker`` in its URL)."""
+    if state is None or not marker:
+        return False
+    return marker in str(state.attributes.get(ATTR_MEDIA_CONTENT_ID) or "")
+
+
+def classify(old: State | None, new: State | None, *, marker: str) -> SpeakerChange:
+    """Tell what a speaker's change of state (not one we caused) means.
+
+    ``marker`` is the session's token, found in the URL of our stream. A pause is a
+    person's (from the speaker's app, a voice satellite, an automation: they carry no
+    user); a stop of our stream is a drop; a speaker that comes back from unavailable
+    gets the stream again, unless it comes back playing something else.
+    """
+    if new is None or not is_available(new):
+        return SpeakerChange.NONE
+    has_content = new.attributes.get(ATTR_MEDIA_CONTENT_ID) is not None
+    if new.state == MediaPlayerState.PLAYING:
+        if is_ours(new, marker) or not has_content:
+            return SpeakerChange.NONE
+        return SpeakerChange.RELEASED
+    if old is None or not is_available(old):
+        return SpeakerChange.BACK
+    if new.state == MediaPlayerState.PAUSED:
+        if old.state == MediaPlayerState.PAUSED:
+            return SpeakerChange.NONE
+        return SpeakerChange.RELEASED
+    if (
+        new.state in _STOPPED
+        and old.state == MediaPlayerState.PLAYING
+        and is_ours(old, marker)
+    ):
+        return SpeakerChange.DROPPED
+    return SpeakerChange.NONE
 
 
 def volumes(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, float | None]:
@@ -51,32 +111,40 @@ def content_id(hass: HomeAssistant, entity_id: str) -> str | None:
 
 async def _call(
     hass: HomeAssistant, service: str, data: dict[str, Any], context: Context
+) -> Exception | None:
+    """Call a media player service; return what it raised (None: it worked)."""
+    return await call_service(hass, MEDIA_PLAYER_DOMAIN, service, data, context=context)
+
+
+def _report_once(
+    report: Report, entity_id: str, what: str, errors: list[Exception | None]
 ) -> bool:
-    """Call a media player service; return whether it worked (a failure is logged)."""
-    try:
-        await hass.services.async_call(
-            MEDIA_PLAYER_DOMAIN, service, data, blocking=True, context=context
-        )
-    except HomeAssistantError as err:
-        _LOGGER.warning("Could not %s on %s: %s", service, data[ATTR_ENTITY_ID], err)
-        return False
-    return True
+    """Report one speaker's part of an operation once; return whether it all worked."""
+    error = next((e for e in errors if e is not None), None)
+    report(entity_id, what, error)
+    return error is None
 
 
 async def async_set_volume(
-    hass: HomeAssistant, entity_ids: list[str], level: float, context: Context
+    hass: HomeAssistant,
+    entity_ids: list[str],
+    level: float,
+    context: Context,
+    report: Report = log_failure,
 ) -> None:
     """Set the volume of speakers (0..1)."""
-    await asyncio.gather(
-        *(
-            _call(
-                hass,
-                SERVICE_VOLUME_SET,
-                {ATTR_ENTITY_ID: entity_id, ATTR_MEDIA_VOLUME_LEVEL: level},
-                context,
-            )
-            for entity_id in entity_ids
+
+    async def one(entity_id: str) -> None:
+        error = await _call(
+            hass,
+            SERVICE_VOLUME_SET,
+            {ATTR_ENTITY_ID: entity_id, ATTR_MEDIA_VOLUME_LEVEL: level},
+            context,
         )
+        report(entity_id, f"{MEDIA_PLAYER_DOMAIN}.{SERVICE_VOLUME_SET}", error)
+
+    await asyncio.gather(
+        *(one(e) for e in entity_ids if is_available(hass.states.get(e)))
     )
 
 
@@ -88,20 +156,28 @@ async def async_play(
     mime_type: str,
     volume: float | None,
     context: Context,
+    report: Report = log_failure,
+    volumes_before: dict[str, float | None] | None = None,
 ) -> list[str]:
-    """Cast a stream to speakers at a volume; return the speakers that took it."""
+    """Cast a stream to speakers at a volume; return the speakers that took it.
+
+    A speaker listed in ``volumes_before`` without a volume (a stopped MPD shows none)
+    starts playing first, and the volume it plays at is written into
+    ``volumes_before`` before the session's volume is set: the session's stream
+    starts from silence, so nothing is heard at the old volume meanwhile.
+    """
 
     async def one(entity_id: str) -> bool:
         if not is_available(hass.states.get(entity_id)):
             return False
-        if volume is not None:
-            await _call(
-                hass,
-                SERVICE_VOLUME_SET,
-                {ATTR_ENTITY_ID: entity_id, ATTR_MEDIA_VOLUME_LEVEL: volume},
-                context,
-            )
-        return await _call(
+        learn = volumes_before is not None and (
+            entity_id in volumes_before and volumes_before[entity_id] is None
+        )
+        set_volume = {ATTR_ENTITY_ID: entity_id, ATTR_MEDIA_VOLUME_LEVEL: volume}
+        errors: list[Exception | None] = []
+        if volume is not None and not learn:
+            errors.append(await _call(hass, SERVICE_VOLUME_SET, set_volume, context))
+        played = await _call(
             hass,
             SERVICE_PLAY_MEDIA,
             {
@@ -111,6 +187,14 @@ async def async_play(
             },
             context,
         )
+        if learn and volumes_before is not None:
+            volumes_before[entity_id] = volumes(hass, [entity_id]).get(entity_id)
+            if volume is not None:
+                errors.append(
+                    await _call(hass, SERVICE_VOLUME_SET, set_volume, context)
+                )
+        _report_once(report, entity_id, "play", [*errors, played])
+        return played is None
 
     done = await asyncio.gather(*(one(entity_id) for entity_id in entity_ids))
     return [entity_id for entity_id, ok in zip(entity_ids, done, strict=True) if ok]
@@ -123,31 +207,45 @@ async def async_stop(
     marker: str,
     volumes_before: dict[str, float | None],
     context: Context,
-) -> None:
+    report: Report = log_failure,
+) -> list[str]:
     """Stop the speakers still playing our stream (``marker`` in the URL), restore volumes.
 
     A speaker playing our stream is paused before its volume goes back, so the old
-    (louder) volume never meets our sound; some players (MPD's software mixer) only
-    take a volume while their output is open, so the volume goes back before the stop.
+    (louder) volume never meets our sound (if it cannot pause, it is stopped first);
+    some players (MPD's software mixer) only take a volume while their output is open,
+    so the volume goes back before the stop. Each step is tried even when the one
+    before it failed. Return the speakers for which a step failed.
     """
 
-    async def one(entity_id: str) -> None:
+    async def one(entity_id: str) -> bool:
         state = hass.states.get(entity_id)
         if not is_available(state) or state is None:
-            return
-        ours = marker in (content_id(hass, entity_id) or "")
+            return True
+        ours = is_ours(state, marker)
+        target = {ATTR_ENTITY_ID: entity_id}
+        errors: list[Exception | None] = []
+        paused = stopped = not ours
         if ours and state.attributes.get(ATTR_SUPPORTED_FEATURES, 0) & (
             MediaPlayerEntityFeature.PAUSE
         ):
-            await _call(hass, SERVICE_MEDIA_PAUSE, {ATTR_ENTITY_ID: entity_id}, context)
+            errors.append(await _call(hass, SERVICE_MEDIA_PAUSE, target, context))
+            paused = errors[-1] is None
+        if not paused:  # never let the old volume meet our sound
+            errors.append(await _call(hass, SERVICE_MEDIA_STOP, target, context))
+            stopped = errors[-1] is None
         if (level := volumes_before.get(entity_id)) is not None:
-            await _call(
-                hass,
-                SERVICE_VOLUME_SET,
-                {ATTR_ENTITY_ID: entity_id, ATTR_MEDIA_VOLUME_LEVEL: level},
-                context,
+            errors.append(
+                await _call(
+                    hass,
+                    SERVICE_VOLUME_SET,
+                    {**target, ATTR_MEDIA_VOLUME_LEVEL: level},
+                    context,
+                )
             )
-        if ours:
-            await _call(hass, SERVICE_MEDIA_STOP, {ATTR_ENTITY_ID: entity_id}, context)
+        if not stopped:
+            errors.append(await _call(hass, SERVICE_MEDIA_STOP, target, context))
+        return _report_once(report, entity_id, "stop", errors)
 
-    await asyncio.gather(*(one(entity_id) for entity_id in entity_ids))
+    done = await asyncio.gather(*(one(entity_id) for entity_id in entity_ids))
+    return [e for e, ok in zip(entity_ids, done, strict=True) if not ok]
