@@ -23,7 +23,7 @@ from custom_components.asmr.const import (
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import entity_registry as er
 
 from .common import add_room, room_entry
@@ -238,3 +238,23 @@ async def test_options_offer_only_formats_that_work_here(
         assert field.description == {"suggested_value": "wav"}
     finally:
         engine.use_ffmpeg("ffmpeg")
+
+
+async def test_a_rooms_own_player_is_no_speaker(hass: HomeAssistant) -> None:
+    """A room's own ASMR player is not offered, and refused, as another room's speaker."""
+    await add_room(hass, room_entry("Nursery"))
+    own = er.async_get(hass).async_get_entity_id(
+        "media_player",
+        DOMAIN,
+        f"{hass.config_entries.async_entries(DOMAIN)[0].entry_id}-player",
+    )
+    assert own is not None
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    speakers = next(m for m in result["data_schema"].schema if m == CONF_SPEAKERS)
+    assert own in result["data_schema"].schema[speakers].config["exclude_entities"]
+    with pytest.raises(InvalidData, match="speakers"):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_NAME: "Bedroom", CONF_SPEAKERS: [own]}
+        )

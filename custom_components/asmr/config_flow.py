@@ -66,14 +66,29 @@ from .engine import (
 )
 
 
-def _targets_schema(lights: list[str], speakers: list[str]) -> dict[vol.Marker, Any]:
+def _own_players(hass: HomeAssistant) -> list[str]:
+    """Return the rooms' own media players, which cannot be a room's speakers."""
+    return [
+        entry.entity_id
+        for entry in er.async_get(hass).entities.values()
+        if entry.platform == DOMAIN and entry.domain == "media_player"
+    ]
+
+
+def _targets_schema(
+    hass: HomeAssistant, lights: list[str], speakers: list[str]
+) -> dict[vol.Marker, Any]:
     """Return the schema fields that choose a room's lights and speakers."""
     return {
         vol.Optional(CONF_LIGHTS, default=lights): EntitySelector(
             EntitySelectorConfig(domain="light", multiple=True)
         ),
         vol.Optional(CONF_SPEAKERS, default=speakers): EntitySelector(
-            EntitySelectorConfig(domain="media_player", multiple=True)
+            EntitySelectorConfig(
+                domain="media_player",
+                multiple=True,
+                exclude_entities=_own_players(hass),
+            )
         ),
     }
 
@@ -136,7 +151,9 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_AREA, default=user_input.get(CONF_AREA, vol.UNDEFINED)
                 ): AreaSelector(),
                 **_targets_schema(
-                    user_input.get(CONF_LIGHTS, []), user_input.get(CONF_SPEAKERS, [])
+                    self.hass,
+                    user_input.get(CONF_LIGHTS, []),
+                    user_input.get(CONF_SPEAKERS, []),
                 ),
             }
         )
@@ -162,7 +179,7 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema(
-                _targets_schema(current[CONF_LIGHTS], current[CONF_SPEAKERS])
+                _targets_schema(self.hass, current[CONF_LIGHTS], current[CONF_SPEAKERS])
             ),
             errors=errors,
             description_placeholders={"name": entry.title},
