@@ -8,7 +8,7 @@ TARGET_LUFS = -21.0
 TRIGGER_GAIN_DB: dict[str, float] = {
     "whispering": -0.43,
     "tapping": 0.26,
-    "scratching": -0.57,
+    "scratching": -2.27,
     "brushing": -0.63,
     "paper_crinkling": 0.51,
     "typing": -0.69,
@@ -27,10 +27,10 @@ TRIGGER_GAIN_DB: dict[str, float] = {
 
 SCENE_GAIN_DB: dict[str, float] = {
     "rain_on_window": -0.73,
-    "fireside_pages": -0.51,
+    "fireside_pages": 2.36,
     "whisper_and_brush": -0.63,
-    "paper_and_pages": -0.93,
-    "late_night_typing": -0.34,
+    "paper_and_pages": -6.79,
+    "late_night_typing": 0.01,
     "forest_stream": -0.97,
     "ocean_night": -0.51,
     "hair_brushing": -0.02,

@@ -100,7 +100,10 @@ _LIBRARY: tuple[tuple[str, str, str, tuple[Layer, ...]], ...] = (
         "fireside_pages",
         "Fireside pages",
         "mdi:fireplace",
-        (_layer("fire_crackling"), _layer("page_turning", -4.0, -25.0, 15.0, 60.0)),
+        (
+            _layer("fire_crackling", -6.0),
+            _layer("page_turning", 0.0, 0.0, 10.0, 60.0),
+        ),
     ),
     (
         "whisper_and_brush",
@@ -118,15 +121,15 @@ _LIBRARY: tuple[tuple[str, str, str, tuple[Layer, ...]], ...] = (
         "mdi:book-open-page-variant",
         (
             _layer("paper_crinkling", 0.0, 30.0, 40.0, 30.0),
-            _layer("page_turning", -3.0, -20.0, 10.0, 60.0),
-            _layer("scratching", -5.0, -65.0, 40.0, 26.0),
+            _layer("page_turning", 0.0, -20.0, 10.0, 60.0),
+            _layer("scratching", 6.0, -30.0, 40.0, 26.0),
         ),
     ),
     (
         "late_night_typing",
         "Late-night typing",
         "mdi:keyboard",
-        (_layer("typing", 0.0, 10.0, 10.0, 50.0), _layer("rainfall", -6.0)),
+        (_layer("typing", 0.0, 10.0, 10.0, 50.0), _layer("rainfall", -14.0)),
     ),
     (
         "forest_stream",

@@ -68,6 +68,9 @@ LEVEL_POWER = 0.75
 CATCH_CEILING = 2.5
 """Hardest slip, in standard deviations of the flutter (soft bound): sets the peaks."""
 
+STEADY_SPEED = 0.3
+"""Stroke speed above which the catches count towards the chunk's steady strength."""
+
 CLICK_LEVEL = 0.15
 """Level of the nail's micro-impacts against the friction noise."""
 
@@ -144,6 +147,12 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     catches = stick_slip(
         rng, v, CATCH_HZ, CATCH_DEPTH, limit=CATCH_LIMIT, ceiling=CATCH_CEILING
     )
+    # The hand keeps an even pressure on average: the catches are scaled to a steady
+    # strength over the chunk's strokes, so a few hard slips do not set the loudness of
+    # a whole stretch (the grain within it stays as uneven as it was).
+    moving = v > STEADY_SPEED
+    if moving.any():
+        catches /= np.float32(np.sqrt(np.mean(catches[moving] ** 2)))
     # A faster stroke and a harder slip both give a sharper, brighter burst.
     brightness = np.clip(
         0.2
