@@ -507,3 +507,112 @@ def place_strokes(
     out = np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
     out[strokes.first : strokes.first + strokes.frames] = stereo
     return out
+
+
+@lru_cache(maxsize=4)
+def graded_click_bank(
+    count: int,
+    length: int,
+    low_hz: float,
+    high_hz: float,
+    salt: str,
+    rolloff_hz: float = 20000.0,
+) -> NDArray[np.float32]:
+    """Return a cached bank of tiny noise clicks graded from dull to bright.
+
+    Grain ``i`` resonates around a centre that climbs evenly (in octaves) from
+    ``low_hz`` to ``high_hz``, so a brightness in [0, 1) picks a grain by
+    ``int(brightness * count)``. Every grain has unit energy (a sharp attack, a decay
+    of a fifth of its length on average, a wide resonance whose skirt keeps a little of
+    the low thump of the touch).
+
+    Parameters
+    ----------
+    count
+        Number of grains.
+    length
+        Frames per grain (the decay fits inside).
+    low_hz, high_hz
+        Centres of the dullest and the brightest grain.
+    salt
+        Name of the bank's fixed random source.
+    rolloff_hz
+        Corner of a fourth-order low-pass over every grain (the air and the foam
+        soften the very top of a click).
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(count, length)`` read-only grains of unit energy.
+
+    """
+    rng = chunk_rng(0, "graded-clicks:" + salt, 0)
+    t = np.arange(length) / SAMPLE_RATE
+    f = np.fft.rfftfreq(length * 2, 1.0 / SAMPLE_RATE)
+    centres = np.geomspace(low_hz, high_hz, count)
+    bank = np.empty((count, length))
+    for i, centre in enumerate(centres):
+        width = centre * rng.uniform(0.4, 0.8)
+        mag = 1.0 / (1.0 + ((f - centre) / width) ** 2) / (1.0 + (f / rolloff_hz) ** 4)
+        noise = np.fft.irfft(np.fft.rfft(rng.standard_normal(length * 2)) * mag)
+        decay = np.exp(-t / (length / SAMPLE_RATE * rng.uniform(0.15, 0.3)))
+        grain = noise[:length] * decay * np.minimum(1.0, np.arange(length) / 2.0)
+        grain[-4:] = 0.0
+        bank[i] = grain / np.sqrt(np.sum(grain**2))
+    out = bank.astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def bristle_tips(
+    rng: np.random.Generator,
+    speed: NDArray[np.float32],
+    rate: NDArray[np.float32],
+    level: NDArray[np.float32],
+    bank: NDArray[np.float32],
+    frames: int,
+    *,
+    brightness: float,
+    spread: float,
+) -> NDArray[np.float32]:
+    """Return the dense crackle of bristle tips (or strands) catching and springing free.
+
+    Each tip is a click of a ``graded_click_bank``; tips come as a Poisson stream whose
+    rate follows ``rate``, their brightness follows the stroke's speed (times
+    ``brightness``, with some scatter) and their levels spread log-normally (capped)
+    under ``level``.
+
+    Parameters
+    ----------
+    rng
+        Generator for the tips.
+    speed
+        Control curve (one point per ``CONTROL_HOP`` frames), in [0, 1].
+    rate
+        Control curve (one point per ``CONTROL_HOP`` frames): tips per second.
+    level
+        Control curve: the tips' level (linear).
+    bank
+        ``(g, length)`` grains from dull to bright (``graded_click_bank``).
+    frames
+        Length of the result.
+    brightness
+        How bright a tip is at full speed (1 = the brightest grain).
+    spread
+        Spread of the tips' levels (natural-log units).
+
+    Returns
+    -------
+    NDArray[np.float32]
+        ``(frames,)`` mono crackle.
+
+    """
+    hits = impact_frames(rng, rate, 1.0)
+    hits = hits[hits < frames]
+    at = hits // CONTROL_HOP
+    bright = np.clip(
+        speed[at] * brightness + rng.normal(0.0, 0.2, hits.size), 0.0, 0.999
+    )
+    grains = (bright * bank.shape[0]).astype(np.int64)
+    size = np.minimum(rng.lognormal(0.0, spread, hits.size), 5.0).astype(np.float32)
+    return scatter(frames, bank, grains, hits, level[at] * size)

@@ -111,7 +111,7 @@ _LIBRARY: tuple[tuple[str, str, str, tuple[Layer, ...]], ...] = (
         "mdi:account-voice",
         (
             _layer("whispering", 0.0, -55.0, 45.0, 24.0),
-            _layer("brushing", -3.0, 55.0, 65.0, 18.0),
+            _layer("brushing", -6.0, 55.0, 65.0, 18.0),
             _layer("pink_noise", -16.0),
         ),
     ),

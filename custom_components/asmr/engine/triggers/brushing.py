@@ -1,13 +1,14 @@
-"""Soft brushing: a soft brush swept over a microphone or fabric, around the head.
+"""Soft brushing: a soft brush flicked and swept over a microphone's foam, around the head.
 
-The scratching gesture model, slower and softer: back-and-forth strokes of 0.4-1.9 s
-whose speed drives the level and a gentle brightening of a wide, low-weighted noise
-texture. The bristles stick and slip on the fabric: the level of each stroke flutters
-unevenly (``stick_slip``), and faint bristle flicks ride on the harder catches. Strokes
-come in runs, each in its own style (long sweeps, steady strokes or a flurry of short
-ones); within a run the brush turns without lifting, so the sound dips rather than stops,
-and between runs it lifts into silence. Each run sits at its own spot and every stroke
-travels across it, so the sound sweeps between the ears.
+Thousands of bristle tips catch on the foam (or fabric) and spring free as the brush
+moves: a dense, soft, crackly fizz of tiny clicks whose rate and brightness follow the
+stroke's speed (``bristle_tips``), over a quiet swish of the bristles' friction that
+flutters as they stick and slip (``stick_slip``), and a faint low rumble of the brush
+pressing the foam close to the capsule. Strokes come in runs, each in its own style:
+quick flicks back and forth (0.2-0.45 s), sweeps of about a second, or circular dabbing
+of short touches; within a run the brush turns without lifting, so the sound dips rather
+than stops, and between runs it lifts into silence. Each run sits at its own spot and
+every stroke travels across it, so the sound sweeps between the ears.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from ..events import soft_limit
 from ..gestures import (
     CONTROL_HOP,
     blend,
-    click_bank,
+    bristle_tips,
+    graded_click_bank,
     hold,
-    impact_frames,
     noise_table,
     place_strokes,
-    scatter,
+    read_table,
     stick_slip,
     stroke_controls,
     strokes_in_chunk,
@@ -36,25 +37,19 @@ from ..gestures import (
 SEGMENT_S = 8
 """Length of the timeline segments, in seconds (whole chunks)."""
 
-GAIN = 0.155
+GAIN = 0.115
 """Output gain that brings the trigger to its working level (about -20 LUFS)."""
 
 CATCH_HZ = 15.0
-"""Bristle catches per second at full speed (bristles bending, snagging, springing free)."""
+"""Bristle catches per second at full speed (the brush bending, snagging, springing free)."""
 
-CATCH_DEPTH = 1.2
+CATCH_DEPTH = 0.6
 """Spread of the catches' strength (natural-log units)."""
 
-FLICK_HZ = 70.0
-"""Bristle flicks per second at full speed."""
+SWISH_LEVEL = 0.4
+"""Level of the bristles' friction noise."""
 
-FLICK_LEVEL = 1.0
-"""Level of the bristle flicks."""
-
-STYLES = (0.3, 0.55, 0.15)
-"""Shares of the run styles: long sweeps, steady strokes, a flurry of short flicks."""
-
-SOFT = (60.0, 1400.0, -2.0)
+SOFT = (150.0, 2000.0, -2.0)
 """Band (Hz) and tilt (dB per octave) of the bristles' noise on a slow stroke."""
 
 AIRY = (250.0, 5000.0, -1.0)
@@ -62,6 +57,46 @@ AIRY = (250.0, 5000.0, -1.0)
 
 LEVEL_POWER = 0.9
 """How the friction level follows the stroke's speed."""
+
+TIP_HZ = 1500.0
+"""Bristle tips springing free of the foam per second at full speed."""
+
+TIP_LEVEL = 4.0
+"""Level of the bristle tips' clicks (unit-energy grains)."""
+
+TIP_GRAINS = 32
+"""Grains of the tips' bank, from dull to bright."""
+
+TIP_FRAMES = 96
+"""Length of a tip's click, in frames (its decay is a fifth of that)."""
+
+TIP_BAND = (1500.0, 10000.0)
+"""Resonances of the dullest and the brightest tip click, in Hz."""
+
+TIP_ROLLOFF = 6000.0
+"""Corner of the low-pass that softens the top of every click, in Hz."""
+
+TIP_BRIGHTNESS = 1.2
+"""How bright the tips get at full speed (1 = the brightest grain)."""
+
+TIP_SPREAD = 0.9
+"""Spread of the tips' levels (natural-log units)."""
+
+PRESS_STRETCH = 10
+"""How much slower than the bristles' noise the pressing rumble runs (its band shifts
+from 150-2000 Hz to 15-200 Hz)."""
+
+PRESS_LEVEL = 0.3
+"""Level of the pressing rumble."""
+
+PRESS_POINTS = 40
+"""Control points the pressure is smoothed over (50 ms): the foam gives slowly."""
+
+STYLES = (0.6, 0.2, 0.2)
+"""Shares of the run styles: quick flicks, sweeps, circular dabbing."""
+
+STROKE_S = ((0.2, 0.45), (0.6, 1.1), (0.18, 0.3))
+"""Range of the strokes' typical length in each style, in seconds."""
 
 KNEE = 0.3
 """Level above which the rare hardest slips are bent softly (linear)."""
@@ -76,29 +111,26 @@ Timeline = tuple[NDArray[np.float64], ...]
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, spot, tone."""
     rng = chunk_rng(seed, "brushing/segment", segment)
-    runs = 12
-    # Each run has a style: long sweeps, steady strokes, or a flurry of short flicks.
+    runs = 14
+    # Each run has a style: quick flicks, sweeps, or circular dabbing.
     style = rng.choice(3, runs, p=STYLES)
     counts = np.choose(
         style,
-        [rng.integers(2, 4, runs), rng.integers(3, 7, runs), rng.integers(4, 9, runs)],
-    )
-    base = np.choose(
-        style,
         [
-            rng.uniform(1.3, 1.9, runs),
-            rng.uniform(0.6, 1.1, runs),
-            rng.uniform(0.4, 0.55, runs),
+            rng.integers(4, 11, runs),
+            rng.integers(2, 5, runs),
+            rng.integers(5, 12, runs),
         ],
     )
-    pause = rng.uniform(0.25, 0.9, runs)
+    base = np.choose(style, [rng.uniform(*span, runs) for span in STROKE_S])
+    pause = rng.uniform(0.3, 0.9, runs)
     spot = rng.normal(0.0, 20.0, runs)
     tone = rng.uniform(-0.1, 0.1, runs)
     strokes = int(counts.sum())
     run_of = np.repeat(np.arange(runs), counts)
-    dur = np.minimum(base[run_of] * rng.uniform(0.8, 1.2, strokes), 1.9)
+    dur = base[run_of] * rng.uniform(0.8, 1.2, strokes)
     # Back and forth without lifting: the next stroke starts as the last one turns.
-    gap = rng.uniform(-0.06, 0.05, strokes) * np.minimum(dur, 1.0)
+    gap = rng.uniform(-0.05, 0.08, strokes) * np.minimum(dur, 1.0)
     gap[np.cumsum(counts) - 1] += pause
     start = SEGMENT_S * segment + np.concatenate([[0.0], np.cumsum(dur + gap)[:-1]])
     speed = rng.uniform(0.6, 1.0, strokes)
@@ -139,27 +171,35 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     tilt = hold(tone[mine], offsets, lengths, v.size, CONTROL_HOP).astype(np.float32)
     gain = np.float32(GAIN)
     catches = stick_slip(rng, v, CATCH_HZ, CATCH_DEPTH, limit=1.5)
+    soft = noise_table(SOFT[0], SOFT[1], SOFT[2], "brush-soft", 2)
     mono = blend(
         rng,
-        noise_table(SOFT[0], SOFT[1], SOFT[2], "brush-soft", 2),
+        soft,
         noise_table(AIRY[0], AIRY[1], AIRY[2], "brush-airy", 2),
-        v**LEVEL_POWER * catches * gain,
+        v**LEVEL_POWER * catches * (np.float32(SWISH_LEVEL) * gain),
         np.clip(0.15 + 0.55 * v + tilt, 0.0, 1.0),
         frames,
     )
-    hits = impact_frames(rng, v, FLICK_HZ)
-    hits = hits[hits < frames]
-    bank = click_bank(24, 192, 1500.0, 5000.0, "bristle")
-    gains = (v * catches)[hits // CONTROL_HOP] * rng.uniform(
-        0.1, 0.35, hits.size
-    ).astype(np.float32)
-    mono += scatter(
+    mono += bristle_tips(
+        rng,
+        v,
+        v * np.float32(TIP_HZ),
+        v * catches * (np.float32(TIP_LEVEL) * gain),
+        graded_click_bank(
+            TIP_GRAINS, TIP_FRAMES, TIP_BAND[0], TIP_BAND[1], "brush", TIP_ROLLOFF
+        ),
         frames,
-        bank,
-        rng.integers(0, bank.shape[0], hits.size),
-        hits,
-        gains * (FLICK_LEVEL * gain),
+        brightness=TIP_BRIGHTNESS,
+        spread=TIP_SPREAD,
     )
+    # The foam gives under the brush: a faint low rumble that follows the pressure (the
+    # bristles' noise read ten times slower, which moves its band below 200 Hz).
+    press = np.convolve(v, np.full(PRESS_POINTS, 1.0 / PRESS_POINTS), mode="same")
+    slow = read_table(soft, rng, frames // PRESS_STRETCH + 2)
+    ramp = np.arange(PRESS_STRETCH, dtype=np.float32) / np.float32(PRESS_STRETCH)
+    rumble = (slow[:-1, None] + np.diff(slow)[:, None] * ramp).reshape(-1)[:frames]
+    level = np.repeat((press * (PRESS_LEVEL * GAIN)).astype(np.float32), CONTROL_HOP)
+    mono += rumble * level[:frames]
     sweep = np.where(np.arange(offsets.size) % 2 == 0, 25.0, -25.0)
     soft_limit(mono, knee=KNEE, ceiling=CEILING)
     return place_strokes(

@@ -1,10 +1,11 @@
 """Hair brushing: a brush drawn through hair from the crown down, close to one ear.
 
 Each stroke is the scratching gesture model with a quick start and a long glide. The
-bristles grip tufts of strands and let them go (a fast stick-slip flutter of the
-strands' friction noise), the stroke meets clumps of hair that drag and free (a slow
-one), and single strands snap free of the bristles as a dense spray of tiny clicks at a
-rate that follows the stroke's speed. The brush lifts into silence between strokes;
+bristles pass through many strands and each strand snaps free of a bristle as a tiny
+bright click: a dense crackle (``bristle_tips``) whose rate follows the stroke's speed
+and the thickness of the hair, and whose clicks brighten as the brush speeds up. Under
+it the strands rub the bristles with a soft swish that flutters as tufts grip and let
+go (``stick_slip``). The brush returns through the air in silence between strokes;
 runs of strokes move from side to side and each stroke slides a little past the ear.
 """
 
@@ -20,12 +21,11 @@ from ..events import soft_limit
 from ..gestures import (
     CONTROL_HOP,
     blend,
-    click_bank,
+    bristle_tips,
+    graded_click_bank,
     hold,
-    impact_frames,
     noise_table,
     place_strokes,
-    scatter,
     stick_slip,
     stroke_controls,
     strokes_in_chunk,
@@ -34,40 +34,40 @@ from ..gestures import (
 SEGMENT_S = 8
 """Length of the timeline segments, in seconds (whole chunks)."""
 
-GAIN = 0.29
+GAIN = 0.08
 """Output gain that brings the trigger to its working level (about -20 LUFS)."""
 
-CATCH_HZ = 80.0
+CATCH_HZ = 40.0
 """Catches per second at full speed: tufts of strands gripping and letting go."""
 
 CATCH_DEPTH = 1.0
 """Spread of the catches' strength (natural-log units)."""
 
-CLUMP_HZ = 6.0
-"""Clumps of hair met per second at full speed: the stroke grips, drags and frees."""
-
-CLUMP_DEPTH = 1.0
-"""Spread of the clumps' grip (natural-log units)."""
-
-CATCH_CEILING = 1.0
-"""Hardest grip of strands and clumps, in standard deviations (soft bound)."""
-
-SNAG_HZ = 3000.0
+SNAG_HZ = 2000.0
 """Strands snapping free of the bristles per second at full speed, in thick hair."""
 
-SNAG_FRAMES = 32
-"""Length of a strand's click, in frames."""
+SNAG_LEVEL = 4.0
+"""Level of the strand clicks (unit-energy grains)."""
 
-SNAG_BAND = (2500.0, 9000.0)
-"""Band (Hz) the strand clicks' resonances are drawn from."""
+SNAG_GRAINS = 32
+"""Grains of the strand clicks' bank, from dull to bright."""
 
-SNAG_SPREAD = 0.5
+SNAG_FRAMES = 96
+"""Length of a strand's click, in frames (its decay is a fifth of that)."""
+
+SNAG_BAND = (1500.0, 10000.0)
+"""Resonances of the dullest and the brightest strand click, in Hz."""
+
+SNAG_ROLLOFF = 7000.0
+"""Corner of the low-pass that softens the top of every click, in Hz."""
+
+SNAG_BRIGHTNESS = 2.0
+"""How bright the strand clicks get at full speed (1 = the brightest grain)."""
+
+SNAG_SPREAD = 1.2
 """Spread of the strand clicks' levels (natural-log units)."""
 
-SNAG_LEVEL = 0.2
-"""Level of the strand clicks."""
-
-SWISH_LEVEL = 0.45
+SWISH_LEVEL = 0.1
 """Level of the strands' friction noise."""
 
 DULL = (500.0, 3500.0, -1.0)
@@ -76,7 +76,7 @@ DULL = (500.0, 3500.0, -1.0)
 SWISH = (2000.0, 9000.0, 0.0)
 """Band (Hz) and tilt (dB per octave) of the strands' noise on a fast stroke."""
 
-LEVEL_POWER = 1.2
+LEVEL_POWER = 0.9
 """How the friction level follows the stroke's speed."""
 
 KNEE = 0.3
@@ -139,33 +139,27 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         rng, offsets, lengths, speed[mine], frames, skew=0.3, wobble=0.15, bias=-0.6
     )
     gain = np.float32(GAIN)
-    catches = stick_slip(
-        rng, v, CATCH_HZ, CATCH_DEPTH, limit=2.0, ceiling=CATCH_CEILING
-    ) * stick_slip(rng, v, CLUMP_HZ, CLUMP_DEPTH, limit=2.0, ceiling=CATCH_CEILING)
+    catches = stick_slip(rng, v, CATCH_HZ, CATCH_DEPTH, limit=1.5)
     mono = blend(
         rng,
-        noise_table(DULL[0], DULL[1], DULL[2], "hair-dull", 4),
-        noise_table(SWISH[0], SWISH[1], SWISH[2], "hair-swish", 4),
+        noise_table(DULL[0], DULL[1], DULL[2], "hair-dull", 2),
+        noise_table(SWISH[0], SWISH[1], SWISH[2], "hair-swish", 2),
         v**LEVEL_POWER * catches * (np.float32(SWISH_LEVEL) * gain),
-        np.clip(0.1 + 0.8 * v, 0.0, 1.0),
+        np.clip(0.15 + 0.55 * v, 0.0, 1.0),
         frames,
     )
-    rate = v * hold(thick[mine], offsets, lengths, v.size, CONTROL_HOP).astype(
-        np.float32
-    )
-    hits = impact_frames(rng, rate, 1.0)
-    hits = hits[hits < frames]
-    bank = click_bank(48, SNAG_FRAMES, SNAG_BAND[0], SNAG_BAND[1], "hair")
-    snag = np.minimum(rng.lognormal(-0.2, SNAG_SPREAD, hits.size), 4.0).astype(
-        np.float32
-    )
-    gains = (v * catches)[hits // CONTROL_HOP] * snag
-    mono += scatter(
+    density = hold(thick[mine], offsets, lengths, v.size, CONTROL_HOP)
+    mono += bristle_tips(
+        rng,
+        v,
+        v * density.astype(np.float32),
+        v * catches * (np.float32(SNAG_LEVEL) * gain),
+        graded_click_bank(
+            SNAG_GRAINS, SNAG_FRAMES, SNAG_BAND[0], SNAG_BAND[1], "hair", SNAG_ROLLOFF
+        ),
         frames,
-        bank,
-        rng.integers(0, 48, hits.size),
-        hits,
-        gains * (SNAG_LEVEL * gain),
+        brightness=SNAG_BRIGHTNESS,
+        spread=SNAG_SPREAD,
     )
     slide = rng.uniform(-14.0, 14.0, offsets.size)
     soft_limit(mono, knee=KNEE, ceiling=CEILING)
