@@ -309,11 +309,12 @@ async def test_wind_down_from_the_dashboard(
     point, seen, ready = None, None, False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        seen = await tools.evaluate(FIND_WIND_DOWN)
-        if seen["ready"] and seen["hit"] and seen["point"] == point:
+        # None while the page is still navigating (nothing to evaluate in yet).
+        seen = await tools.evaluate(FIND_WIND_DOWN) or {}
+        if seen.get("ready") and seen.get("hit") and seen.get("point") == point:
             ready = True
             break
-        point = seen["point"]
+        point = seen.get("point")
         await asyncio.sleep(0.3)
     if not ready:
         await _screenshot(tools)
