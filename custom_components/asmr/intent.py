@@ -1,7 +1,9 @@
 """Voice: intents to start, stop and extend a room's session.
 
-English sentences for them ship in the repository's ``custom_sentences/en/asmr.yaml``.
-The intents also reach LLM-based assistants through their descriptions.
+Sentences for them ship in the repository's ``custom_sentences/<language>/asmr.yaml``;
+the handlers answer in the sentence's language (``REPLIES``, with the scene names of the
+integration's translations), English where there is no reply text for it. The intents
+also reach LLM-based assistants through their descriptions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     intent,
+    translation,
 )
 from homeassistant.util import dt as dt_util
 
@@ -31,12 +34,99 @@ INTENT_EXTEND: Final = "AsmrExtend"
 
 _MINUTES: Final = vol.All(vol.Coerce(int), vol.Range(min=MINUTES_MIN, max=MINUTES_MAX))
 
+# What the handlers say, by language and outcome; {scene} is the scene's translated name.
+REPLIES: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "started": "Winding down in {room} with {scene} until {until}.",
+        "fading": "Fading out {scene} in {room}; it ends at {until}.",
+        "stopped": "Stopped {scene} in {room}.",
+        "extended": "{scene} in {room} now plays until {until}.",
+        "unknown_room": "There is no ASMR room called {room}.",
+        "which_room": "Which room? Say for example: in the bedroom.",
+        "not_playing": "{scene} is not playing in {room}.",
+        "nothing_playing": "Nothing is playing in {room}.",
+        "start_failed": "Could not start the ASMR in {room}: {error}",
+        "extend_failed": "Could not extend the ASMR in {room}: {error}",
+    },
+    "de": {
+        "started": "Zeit zum Entspannen: {scene} im Raum {room} bis {until} Uhr.",
+        "fading": "{scene} im Raum {room} wird ausgeblendet und endet um {until} Uhr.",
+        "stopped": "{scene} im Raum {room} ist gestoppt.",
+        "extended": "{scene} im Raum {room} läuft jetzt bis {until} Uhr.",
+        "unknown_room": "Es gibt keinen ASMR-Raum namens {room}.",
+        "which_room": "Welcher Raum? Sag zum Beispiel: im Schlafzimmer.",
+        "not_playing": "{scene} läuft gerade nicht im Raum {room}.",
+        "nothing_playing": "Im Raum {room} läuft gerade nichts.",
+        "start_failed": "ASMR konnte im Raum {room} nicht starten: {error}",
+        "extend_failed": "ASMR im Raum {room} konnte nicht verlängert werden: {error}",
+    },
+    "es": {
+        "started": "Hora de relajarse: {scene} en la habitación {room} hasta las {until}.",
+        "fading": "{scene} se desvanece en la habitación {room}; termina a las {until}.",
+        "stopped": "He detenido {scene} en la habitación {room}.",
+        "extended": "{scene} sigue en la habitación {room} hasta las {until}.",
+        "unknown_room": "No hay ninguna habitación ASMR llamada {room}.",
+        "which_room": "¿En qué habitación? Di por ejemplo: en el dormitorio.",
+        "not_playing": "{scene} no está sonando en la habitación {room}.",
+        "nothing_playing": "No está sonando nada en la habitación {room}.",
+        "start_failed": "No se pudo iniciar el ASMR en la habitación {room}: {error}",
+        "extend_failed": "No se pudo prolongar el ASMR en la habitación {room}: {error}",
+    },
+    "fr": {
+        "started": "C'est l'heure de se détendre : {scene} dans la pièce {room} jusqu'à {until}.",
+        "fading": "{scene} s'éteint en douceur dans la pièce {room} ; fin à {until}.",
+        "stopped": "J'ai arrêté {scene} dans la pièce {room}.",
+        "extended": "{scene} continue dans la pièce {room} jusqu'à {until}.",
+        "unknown_room": "Il n'y a pas de pièce ASMR nommée {room}.",
+        "which_room": "Dans quelle pièce ? Dites par exemple : dans la chambre.",
+        "not_playing": "{scene} ne joue pas dans la pièce {room}.",
+        "nothing_playing": "Rien ne joue dans la pièce {room}.",
+        "start_failed": "Impossible de lancer l'ASMR dans la pièce {room} : {error}",
+        "extend_failed": "Impossible de prolonger l'ASMR dans la pièce {room} : {error}",
+    },
+    "nl": {
+        "started": "Tijd om tot rust te komen: {scene} in {room} tot {until}.",
+        "fading": "{scene} in {room} wordt zachter en stopt om {until}.",
+        "stopped": "{scene} in {room} is gestopt.",
+        "extended": "{scene} in {room} speelt nu tot {until}.",
+        "unknown_room": "Er is geen ASMR-kamer met de naam {room}.",
+        "which_room": "Welke kamer? Zeg bijvoorbeeld: in de slaapkamer.",
+        "not_playing": "{scene} speelt niet in {room}.",
+        "nothing_playing": "Er speelt niets in {room}.",
+        "start_failed": "ASMR kon niet starten in {room}: {error}",
+        "extend_failed": "ASMR in {room} kon niet worden verlengd: {error}",
+    },
+}
+
 
 async def async_setup_intents(hass: HomeAssistant) -> None:
     """Register the integration's intents (called by Home Assistant's intent integration)."""
     intent.async_register(hass, StartHandler())
     intent.async_register(hass, StopHandler())
     intent.async_register(hass, ExtendHandler())
+
+
+def reply_language(language: str) -> str:
+    """Return the language of REPLIES for a sentence's language, like de for de-CH."""
+    if language in REPLIES:
+        return language
+    base = language.split("-")[0].lower()
+    return base if base in REPLIES else "en"
+
+
+def _said(language: str, reply: str, values: dict[str, str]) -> str:
+    """Return one of the REPLIES in a sentence's language, its values filled in."""
+    return REPLIES[reply_language(language)][reply].format(**values)
+
+
+class Refusal(intent.IntentHandleError):
+    """A request that cannot be done, said with one of the REPLIES."""
+
+    def __init__(self, reply: str, **values: str) -> None:
+        """Keep the reply and its values; the English text is the message."""
+        super().__init__(_said("en", reply, values))
+        self.reply = reply
+        self.values = values
 
 
 def _spoken_time(moment: datetime) -> str:
@@ -53,7 +143,7 @@ def _room(intent_obj: intent.Intent, slots: dict[str, Any]) -> RoomSession:
     if (wanted := slots.get("room", {}).get("value")) is not None:
         if (room := _named_room(hass, rooms, str(wanted))) is not None:
             return room
-        raise intent.IntentHandleError(f"There is no ASMR room called {wanted}.")
+        raise Refusal("unknown_room", room=str(wanted))
     if intent_obj.device_id is not None:
         device = dr.async_get(hass).async_get(intent_obj.device_id)
         if device is not None and device.area_id is not None:
@@ -65,7 +155,7 @@ def _room(intent_obj: intent.Intent, slots: dict[str, Any]) -> RoomSession:
                 return room
     if len(rooms) == 1:
         return rooms[0]
-    raise intent.IntentHandleError("Which room? Say for example: in the bedroom.")
+    raise Refusal("which_room")
 
 
 def _named_room(
@@ -87,16 +177,17 @@ def _named_room(
 
 
 class AsmrIntentHandler(intent.IntentHandler):
-    """An intent of ours: a refusal is spoken as it is, not as a generic error."""
+    """An intent of ours: answers in the sentence's language, refusals say why."""
 
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Handle the intent; say why when it cannot be done."""
         try:
             return await self._async_handle(intent_obj)
-        except intent.IntentHandleError as err:
+        except Refusal as err:
             response = intent_obj.create_response()
             response.async_set_error(
-                intent.IntentResponseErrorCode.FAILED_TO_HANDLE, str(err)
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                _said(intent_obj.language, err.reply, err.values),
             )
             return response
 
@@ -105,10 +196,28 @@ class AsmrIntentHandler(intent.IntentHandler):
         raise NotImplementedError
 
 
-def _scene_name(scene_id: str | None) -> str:
-    """Return the name of a scene as it is said."""
+async def _scene_name(intent_obj: intent.Intent, scene_id: str | None) -> str:
+    """Return the name of a scene as it is said in the sentence's language."""
     scene = SCENES.get(scene_id or "")
-    return scene.name if scene is not None else "ASMR"
+    if scene is None:
+        return "ASMR"
+    language = reply_language(intent_obj.language)
+    if language == "en":
+        return scene.name
+    names = await translation.async_get_translations(
+        intent_obj.hass, language, "entity", {DOMAIN}
+    )
+    return names.get(f"component.{DOMAIN}.entity.switch.{scene.id}.name", scene.name)
+
+
+def _reply(
+    intent_obj: intent.Intent, reply: str, **values: str
+) -> intent.IntentResponse:
+    """Return a response that says one of the REPLIES in the sentence's language."""
+    response = intent_obj.create_response()
+    response.async_set_speech(_said(intent_obj.language, reply, values))
+    response.async_set_speech_slots(values)
+    return response
 
 
 class StartHandler(AsmrIntentHandler):
@@ -139,15 +248,14 @@ class StartHandler(AsmrIntentHandler):
         try:
             ends_at = await room.async_start(request, context=intent_obj.context)
         except HomeAssistantError as err:
-            raise intent.IntentHandleError(
-                f"Could not start the ASMR in {room.name}: {err}"
-            ) from err
-        response = intent_obj.create_response()
-        response.async_set_speech(
-            f"Winding down in {room.name} with {_scene_name(room.scene)} "
-            f"until {_spoken_time(ends_at)}."
+            raise Refusal("start_failed", room=room.name, error=str(err)) from err
+        return _reply(
+            intent_obj,
+            "started",
+            room=room.name,
+            scene=await _scene_name(intent_obj, room.scene),
+            until=_spoken_time(ends_at),
         )
-        return response
 
 
 class StopHandler(AsmrIntentHandler):
@@ -169,20 +277,22 @@ class StopHandler(AsmrIntentHandler):
         room = _room(intent_obj, slots)
         wanted = slots.get("scene", {}).get("value")
         if room.scene is None or wanted not in (None, room.scene):
-            raise intent.IntentHandleError(
-                f"{_scene_name(wanted)} is not playing in {room.name}."
+            raise Refusal(
+                "not_playing",
+                scene=await _scene_name(intent_obj, wanted),
+                room=room.name,
             )
-        scene = room.scene
+        scene = await _scene_name(intent_obj, room.scene)
         await room.async_stop(fade=True, context=intent_obj.context)
-        response = intent_obj.create_response()
         if room.ends_at is None:
-            response.async_set_speech(f"Stopped {_scene_name(scene)} in {room.name}.")
-        else:
-            response.async_set_speech(
-                f"Fading out {_scene_name(scene)} in {room.name}; "
-                f"it ends at {_spoken_time(room.ends_at)}."
-            )
-        return response
+            return _reply(intent_obj, "stopped", scene=scene, room=room.name)
+        return _reply(
+            intent_obj,
+            "fading",
+            scene=scene,
+            room=room.name,
+            until=_spoken_time(room.ends_at),
+        )
 
 
 class ExtendHandler(AsmrIntentHandler):
@@ -200,18 +310,17 @@ class ExtendHandler(AsmrIntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         room = _room(intent_obj, slots)
         if room.scene is None:
-            raise intent.IntentHandleError(f"Nothing is playing in {room.name}.")
+            raise Refusal("nothing_playing", room=room.name)
         try:
             ends_at = await room.async_extend(
                 slots["minutes"]["value"], context=intent_obj.context
             )
         except HomeAssistantError as err:
-            raise intent.IntentHandleError(
-                f"Could not extend the ASMR in {room.name}: {err}"
-            ) from err
-        response = intent_obj.create_response()
-        response.async_set_speech(
-            f"{_scene_name(room.scene)} in {room.name} now plays until "
-            f"{_spoken_time(ends_at)}."
+            raise Refusal("extend_failed", room=room.name, error=str(err)) from err
+        return _reply(
+            intent_obj,
+            "extended",
+            scene=await _scene_name(intent_obj, room.scene),
+            room=room.name,
+            until=_spoken_time(ends_at),
         )
-        return response
