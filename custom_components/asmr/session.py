@@ -605,15 +605,7 @@ class RoomSession:
                 self.name,
                 error,
             )
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                f"stored_session_invalid_{self.entry.entry_id}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="stored_session_invalid",
-                translation_placeholders={"room": self.name, "error": error},
-            )
+            self._set_issue("stored_session_invalid", {"error": error})
             self._plan = Plan.salvage(
                 data, end_action=EndAction(self.option(CONF_END_ACTION))
             )
@@ -699,7 +691,7 @@ class RoomSession:
                 translation_placeholders={"room": self.name},
             )
         for key in ("stored_session_invalid", "speaker_dropped"):
-            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
+            self._set_issue(key, None)
         self._set_phase(Phase.PLAYING)
         self.hass.bus.async_fire(
             EVENT_SESSION_STARTED,
@@ -1201,22 +1193,14 @@ class RoomSession:
 
     def _update_fault_issue(self) -> None:
         """Show (or clear) the notice of the devices that failed."""
-        issue_id = f"device_failed_{self.entry.entry_id}"
-        if not self._faults:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="device_failed",
-            translation_placeholders={
-                "room": self.name,
+        self._set_issue(
+            "device_failed",
+            {
                 "entities": ", ".join(sorted(self._faults)),
                 "error": next(iter(self._faults.values())),
-            },
+            }
+            if self._faults
+            else None,
         )
 
     def _context(self, parent: Context | None) -> Context:
@@ -1370,31 +1354,28 @@ class RoomSession:
         """
         stored = str(self.option(CONF_AUDIO_FORMAT))
         playable = playable_format(stored)
-        issue_id = f"format_unavailable_{self.entry.entry_id}"
-        if playable == stored:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        else:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="format_unavailable",
-                translation_placeholders={
-                    "room": self.name,
-                    "format": stored,
-                    "used": playable,
-                },
-            )
+        self._set_issue(
+            "format_unavailable",
+            None if playable == stored else {"format": stored, "used": playable},
+        )
         return playable
 
     def _report_unavailable(
         self, entity_ids: list[str], translation_key: str = "targets_unavailable"
     ) -> None:
         """Tell the user once (a repair issue) which targets could not be used."""
-        issue_id = f"{translation_key}_{self.entry.entry_id}"
-        if not entity_ids:
+        self._set_issue(
+            translation_key, {"entities": ", ".join(entity_ids)} if entity_ids else None
+        )
+
+    def _set_issue(self, key: str, placeholders: dict[str, str] | None) -> None:
+        """Raise the room's repair issue ``key`` with these placeholders, or clear it.
+
+        Its id is ``{key}_{entry_id}`` (one of ``ISSUE_KEYS``); the room's name is always
+        a placeholder.
+        """
+        issue_id = f"{key}_{self.entry.entry_id}"
+        if placeholders is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
         ir.async_create_issue(
@@ -1403,11 +1384,8 @@ class RoomSession:
             issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=translation_key,
-            translation_placeholders={
-                "room": self.name,
-                "entities": ", ".join(entity_ids),
-            },
+            translation_key=key,
+            translation_placeholders={"room": self.name, **placeholders},
         )
 
     @callback
