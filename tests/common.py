@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import time
 from typing import Any
 
@@ -26,6 +26,7 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_component import async_update_entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
@@ -64,6 +65,26 @@ BED_LIGHT = "light.demo_lights_bed"
 COLOUR_LIGHT = "light.demo_lights_colour"
 
 
+async def setup_entities(
+    hass: HomeAssistant, domain: str, platform: str, entities: Sequence[Entity]
+) -> None:
+    """Set up ``entities`` under the real ``domain`` component, as platform ``platform``."""
+
+    async def setup_platform(
+        hass: HomeAssistant,
+        config: ConfigType,
+        add_entities: AddEntitiesCallback,
+        discovery_info: DiscoveryInfoType | None = None,
+    ) -> None:
+        add_entities(entities)
+
+    mock_platform(
+        hass, f"{platform}.{domain}", MockPlatform(async_setup_platform=setup_platform)
+    )
+    assert await async_setup_component(hass, domain, {domain: [{"platform": platform}]})
+    await hass.async_block_till_done()
+
+
 async def setup_lights(hass: HomeAssistant) -> list[str]:
     """Set up two of Home Assistant's demo lights: a white one and a colour-only one."""
     entities = [
@@ -85,21 +106,7 @@ async def setup_lights(hass: HomeAssistant) -> list[str]:
         ),
     ]
 
-    async def setup_platform(
-        hass: HomeAssistant,
-        config: ConfigType,
-        add_entities: AddEntitiesCallback,
-        discovery_info: DiscoveryInfoType | None = None,
-    ) -> None:
-        add_entities(entities)
-
-    mock_platform(
-        hass, "demo_lights.light", MockPlatform(async_setup_platform=setup_platform)
-    )
-    assert await async_setup_component(
-        hass, "light", {"light": [{"platform": "demo_lights"}]}
-    )
-    await hass.async_block_till_done()
+    await setup_entities(hass, "light", "demo_lights", entities)
     return [BED_LIGHT, COLOUR_LIGHT]
 
 

@@ -17,10 +17,8 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    MockPlatform,
     async_capture_events,
     async_fire_time_changed,
-    mock_platform,
 )
 
 from custom_components.asmr.const import DOMAIN
@@ -36,12 +34,10 @@ from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .common import BED_LIGHT, add_room, room_entry, setup_lights
+from .common import BED_LIGHT, add_room, room_entry, setup_entities, setup_lights
 
 SPEAKER = "media_player.bedroom_speaker"
 
@@ -128,23 +124,7 @@ async def setup_speaker(hass: HomeAssistant, faults: Faults) -> FakeSpeaker:
     """Add the fake speaker as ``media_player.bedroom_speaker``."""
     speaker = FakeSpeaker(faults)
 
-    async def setup_platform(
-        hass: HomeAssistant,
-        config: ConfigType,
-        add_entities: AddEntitiesCallback,
-        discovery_info: DiscoveryInfoType | None = None,
-    ) -> None:
-        add_entities([speaker])
-
-    mock_platform(
-        hass,
-        "fake_speakers.media_player",
-        MockPlatform(async_setup_platform=setup_platform),
-    )
-    assert await async_setup_component(
-        hass, "media_player", {"media_player": [{"platform": "fake_speakers"}]}
-    )
-    await hass.async_block_till_done()
+    await setup_entities(hass, "media_player", "fake_speakers", [speaker])
     return speaker
 
 

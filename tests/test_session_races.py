@@ -14,10 +14,8 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockPlatform,
     async_capture_events,
     async_fire_time_changed,
-    mock_platform,
 )
 
 from custom_components.asmr.const import DOMAIN
@@ -26,12 +24,16 @@ from homeassistant.components.media_player import MediaPlayerState
 from homeassistant.const import STATE_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .common import BED_LIGHT, COLOUR_LIGHT, add_room, room_entry, setup_lights
+from .common import (
+    BED_LIGHT,
+    COLOUR_LIGHT,
+    add_room,
+    room_entry,
+    setup_entities,
+    setup_lights,
+)
 from .test_session_faults import SPEAKER, FakeSpeaker, Faults
 
 SWITCH = "switch.bedroom_rain_on_the_window"
@@ -54,23 +56,7 @@ async def speakers(
     bedroom, nursery = FakeSpeaker(Faults()), FakeSpeaker(Faults())
     nursery._attr_name = "Nursery speaker"  # noqa: SLF001
 
-    async def setup_platform(
-        hass: HomeAssistant,
-        config: ConfigType,
-        add_entities: AddEntitiesCallback,
-        discovery_info: DiscoveryInfoType | None = None,
-    ) -> None:
-        add_entities([bedroom, nursery])
-
-    mock_platform(
-        hass,
-        "fake_speakers.media_player",
-        MockPlatform(async_setup_platform=setup_platform),
-    )
-    assert await async_setup_component(
-        hass, "media_player", {"media_player": [{"platform": "fake_speakers"}]}
-    )
-    await hass.async_block_till_done()
+    await setup_entities(hass, "media_player", "fake_speakers", [bedroom, nursery])
     return bedroom, nursery
 
 

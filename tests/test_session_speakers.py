@@ -11,21 +11,14 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockPlatform,
-    async_fire_time_changed,
-    mock_platform,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.asmr.const import DOMAIN
 from homeassistant.components.media_player import MediaPlayerState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
-from homeassistant.setup import async_setup_component
 
-from .common import BED_LIGHT, add_room, room_entry, setup_lights
+from .common import BED_LIGHT, add_room, room_entry, setup_entities, setup_lights
 from .test_session_faults import SPEAKER, FakeSpeaker, Faults
 
 
@@ -73,23 +66,7 @@ async def speaker(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> Device
     await hass.config.async_update(internal_url="http://127.0.0.1:8123")
     speaker = DeviceSpeaker()
 
-    async def setup_platform(
-        hass: HomeAssistant,
-        config: ConfigType,
-        add_entities: AddEntitiesCallback,
-        discovery_info: DiscoveryInfoType | None = None,
-    ) -> None:
-        add_entities([speaker])
-
-    mock_platform(
-        hass,
-        "fake_speakers.media_player",
-        MockPlatform(async_setup_platform=setup_platform),
-    )
-    assert await async_setup_component(
-        hass, "media_player", {"media_player": [{"platform": "fake_speakers"}]}
-    )
-    await hass.async_block_till_done()
+    await setup_entities(hass, "media_player", "fake_speakers", [speaker])
     return speaker
 
 
