@@ -9,7 +9,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.asmr.const import CONF_AREA, CONF_LIGHTS, CONF_SCENE
-from custom_components.asmr.session import StartRequest
+from custom_components.asmr.plan import StartRequest
 from homeassistant.components.button import SERVICE_PRESS
 from homeassistant.components.media_player import (
     ATTR_INPUT_SOURCE,

@@ -17,7 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
 from yarl import URL
 
-from custom_components.asmr import stream
+from custom_components.asmr import casts, stream
 from custom_components.asmr.const import DOMAIN
 from custom_components.asmr.engine import SAMPLE_RATE, render as engine_render
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -58,7 +58,7 @@ class RenderSpy:
     """Count the renders a stream starts and the audio frames they yield."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Wrap the stream module's render function."""
+        """Wrap the render function that casts stream from."""
         self.calls = 0
         self.frames = 0
         self.each: list[int] = []
@@ -74,7 +74,7 @@ class RenderSpy:
                 self.each[call] += block.shape[0]
                 yield block
 
-        monkeypatch.setattr(stream, "render", spy)
+        monkeypatch.setattr(casts, "render", spy)
 
     @property
     def seconds(self) -> float:

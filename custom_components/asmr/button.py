@@ -9,9 +9,9 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_EXTEND_MINUTES
 from .entity import AsmrEntity
-from .session import AsmrConfigEntry, RoomSession, StartRequest
+from .plan import StartRequest
+from .session import AsmrConfigEntry, RoomSession
 
 PARALLEL_UPDATES = 0
 
@@ -42,7 +42,7 @@ BUTTONS: tuple[AsmrButtonEntityDescription, ...] = (
         key="extend",
         translation_key="extend",
         press_fn=lambda room, context: room.async_extend(
-            int(room.option(CONF_EXTEND_MINUTES)), context=context
+            room.defaults.extend_minutes, context=context
         ),
     ),
 )

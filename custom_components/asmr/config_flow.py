@@ -64,6 +64,7 @@ from .engine import (
     playable_format,
     resolve_scene,
 )
+from .schema import valid_base_topic
 
 
 def _own_players(hass: HomeAssistant) -> list[str]:
@@ -279,12 +280,11 @@ def _validate_options(options: dict[str, Any]) -> dict[str, str]:
     except EngineError:
         errors[CONF_AVOID] = "scene_empty"
     topic = options[CONF_MQTT_TOPIC]
-    if topic and (
-        topic != topic.strip()
-        or any(char in topic for char in "#+\0")
-        or topic.endswith("/")
-    ):
-        errors[CONF_MQTT_TOPIC] = "invalid_topic"
+    if topic:
+        try:
+            valid_base_topic(topic)
+        except vol.Invalid:
+            errors[CONF_MQTT_TOPIC] = "invalid_topic"
     return errors
 
 

@@ -24,15 +24,15 @@ from homeassistant.helpers import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, MINUTES_MAX, MINUTES_MIN
+from .const import DOMAIN
 from .engine import SCENES
-from .session import RoomSession, StartRequest
+from .plan import StartRequest
+from .schema import MINUTES
+from .session import RoomSession
 
 INTENT_START: Final = "AsmrStart"
 INTENT_STOP: Final = "AsmrStop"
 INTENT_EXTEND: Final = "AsmrExtend"
-
-_MINUTES: Final = vol.All(vol.Coerce(int), vol.Range(min=MINUTES_MIN, max=MINUTES_MAX))
 
 # What the handlers say, by language and outcome; {scene} is the scene's translated name.
 REPLIES: Final[dict[str, dict[str, str]]] = {
@@ -234,7 +234,7 @@ class StartHandler(AsmrIntentHandler):
     slot_schema = {
         vol.Optional("room"): cv.string,
         vol.Optional("scene"): vol.In(list(SCENES)),
-        vol.Optional("minutes"): _MINUTES,
+        vol.Optional("minutes"): MINUTES,
     }
 
     async def _async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
@@ -276,14 +276,11 @@ class StopHandler(AsmrIntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         room = _room(intent_obj, slots)
         wanted = slots.get("scene", {}).get("value")
-        if room.scene is None or wanted not in (None, room.scene):
-            raise Refusal(
-                "not_playing",
-                scene=await _scene_name(intent_obj, wanted),
-                room=room.name,
-            )
-        scene = await _scene_name(intent_obj, room.scene)
-        await room.async_stop(fade=True, context=intent_obj.context)
+        scene = await _scene_name(intent_obj, wanted or room.scene)
+        if not await room.async_stop(
+            fade=True, scene=wanted, context=intent_obj.context
+        ):
+            raise Refusal("not_playing", scene=scene, room=room.name)
         if room.ends_at is None:
             return _reply(intent_obj, "stopped", scene=scene, room=room.name)
         return _reply(
@@ -303,7 +300,7 @@ class ExtendHandler(AsmrIntentHandler):
         "Extends the running ASMR session in a room by a number of minutes (1-720). "
         "Optional: the room (or area)."
     )
-    slot_schema = {vol.Optional("room"): cv.string, vol.Required("minutes"): _MINUTES}
+    slot_schema = {vol.Optional("room"): cv.string, vol.Required("minutes"): MINUTES}
 
     async def _async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Extend the session and say the new end."""

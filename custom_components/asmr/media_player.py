@@ -25,7 +25,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import DOMAIN
 from .engine import SCENES
 from .entity import AsmrEntity
-from .session import AsmrConfigEntry, StartRequest
+from .plan import StartRequest
+from .session import AsmrConfigEntry
 
 PARALLEL_UPDATES = 0
 

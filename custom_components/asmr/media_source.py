@@ -28,6 +28,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util.hass_dict import HassKey
 
+from .casts import Cast
 from .const import DOMAIN
 from .engine import (
     DEFAULT_FADE_IN_S,
@@ -39,7 +40,7 @@ from .engine import (
     render,
 )
 from .engine.picture import spectrogram_png
-from .stream import AsmrStreamView, Cast
+from .stream import AsmrStreamView
 
 SCENE_PATH: Final = "/api/asmr/scene"
 PICTURE_PATH: Final = "/api/asmr/picture"

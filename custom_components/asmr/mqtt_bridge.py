@@ -17,7 +17,14 @@ from homeassistant.helpers.json import json_dumps
 from homeassistant.util.json import json_loads
 
 from .const import CONF_MINUTES, CONF_MQTT_TOPIC
-from .services import ATTR_FADE, EXTEND_FIELDS, START_FIELDS, STOP_FIELDS, start_request
+from .schema import (
+    ATTR_FADE,
+    EXTEND_FIELDS,
+    START_FIELDS,
+    STOP_FIELDS,
+    start_request,
+    valid_base_topic,
+)
 from .session import AsmrConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,8 +52,7 @@ async def async_setup_mqtt_bridge(
     """Publish the room's state and take its commands over MQTT; return the teardown."""
     base_topic: str = entry.options[CONF_MQTT_TOPIC]
     try:
-        mqtt.valid_publish_topic(f"{base_topic}/state")
-        mqtt.valid_subscribe_topic(f"{base_topic}/set")
+        valid_base_topic(base_topic)
     except vol.Invalid as err:
         _LOGGER.warning(
             "Room %s cannot use MQTT topic %s: %s", entry.title, base_topic, err

@@ -15,18 +15,11 @@ from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_MINUTES, MINUTES_MAX, MINUTES_MIN
+from .const import MINUTES_MAX, MINUTES_MIN
 from .entity import AsmrEntity
 from .session import AsmrConfigEntry, RoomSession
 
 PARALLEL_UPDATES = 0
-
-
-async def _set_minutes(room: RoomSession, value: int) -> None:
-    """Store the room's default duration."""
-    room.hass.config_entries.async_update_entry(
-        room.entry, options={**room.entry.options, CONF_MINUTES: value}
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,8 +41,8 @@ NUMBERS: tuple[AsmrNumberEntityDescription, ...] = (
         mode=NumberMode.BOX,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         entity_category=EntityCategory.CONFIG,
-        value_fn=lambda room: int(room.option(CONF_MINUTES)),
-        set_fn=_set_minutes,
+        value_fn=lambda room: room.defaults.minutes,
+        set_fn=lambda room, value: room.async_set_default_minutes(value),
     ),
     AsmrNumberEntityDescription(
         key="volume",

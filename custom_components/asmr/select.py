@@ -7,7 +7,6 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_SCENE
 from .engine import SCENES
 from .entity import AsmrEntity
 from .session import AsmrConfigEntry
@@ -34,7 +33,7 @@ class DefaultSceneSelect(AsmrEntity, SelectEntity):
     @property
     def current_option(self) -> str:
         """Return the room's default scene."""
-        return str(self.room.option(CONF_SCENE))
+        return self.room.defaults.scene
 
     async def async_select_option(self, option: str) -> None:
         """Make a scene the room's default."""

@@ -18,63 +18,17 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
-from .const import (
-    CONF_BRIGHTNESS,
-    CONF_COLOR_TEMP_KELVIN,
-    CONF_DIM_SECONDS,
-    CONF_FADE_OUT_SECONDS,
-    CONF_MINUTES,
-    CONF_SCENE,
-    CONF_UNTIL,
-    CONF_VOLUME,
-    DOMAIN,
-    KELVIN_MAX,
-    KELVIN_MIN,
-    MINUTES_MAX,
-    MINUTES_MIN,
-    RAMP_SECONDS_MAX,
-)
-from .session import AsmrConfigEntry, RoomSession, StartRequest
+from .const import CONF_MINUTES, DOMAIN
+from .schema import ATTR_FADE, EXTEND_FIELDS, START_FIELDS, STOP_FIELDS, start_request
+from .session import AsmrConfigEntry, RoomSession
 
 SERVICE_START: Final = "start"
 SERVICE_STOP: Final = "stop"
 SERVICE_EXTEND: Final = "extend"
-ATTR_FADE: Final = "fade"
-
-MINUTES: Final = vol.All(vol.Coerce(int), vol.Range(min=MINUTES_MIN, max=MINUTES_MAX))
-PERCENT: Final = vol.All(vol.Coerce(int), vol.Range(min=1, max=100))
-RAMP: Final = vol.All(vol.Coerce(int), vol.Range(min=0, max=RAMP_SECONDS_MAX))
-
-START_FIELDS: Final[dict[vol.Marker, Any]] = {
-    vol.Optional(CONF_SCENE): cv.string,
-    vol.Exclusive(CONF_MINUTES, "end"): MINUTES,
-    vol.Exclusive(CONF_UNTIL, "end"): cv.time,
-    vol.Optional(CONF_VOLUME): PERCENT,
-    vol.Optional(CONF_BRIGHTNESS): PERCENT,
-    vol.Optional(CONF_COLOR_TEMP_KELVIN): vol.All(
-        vol.Coerce(int), vol.Range(min=KELVIN_MIN, max=KELVIN_MAX)
-    ),
-    vol.Optional(CONF_DIM_SECONDS): RAMP,
-    vol.Optional(CONF_FADE_OUT_SECONDS): RAMP,
-}
-"""The fields of a start request; MQTT commands and intents use them too."""
-
-STOP_FIELDS: Final[dict[vol.Marker, Any]] = {
-    vol.Optional(ATTR_FADE, default=True): cv.boolean
-}
-EXTEND_FIELDS: Final[dict[vol.Marker, Any]] = {vol.Required(CONF_MINUTES): MINUTES}
-
 ROOM: Final[dict[vol.Marker, Any]] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 START_SCHEMA: Final = vol.Schema({**ROOM, **START_FIELDS})
 STOP_SCHEMA: Final = vol.Schema({**ROOM, **STOP_FIELDS})
 EXTEND_SCHEMA: Final = vol.Schema({**ROOM, **EXTEND_FIELDS})
-
-
-def start_request(data: dict[str, Any]) -> StartRequest:
-    """Return the start request that validated action or command data describe."""
-    return StartRequest(
-        **{key: data[key] for key in StartRequest.__dataclass_fields__ if key in data}
-    )
 
 
 def _room(hass: HomeAssistant, call: ServiceCall) -> RoomSession:

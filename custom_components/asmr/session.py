@@ -14,18 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
 from enum import StrEnum
-import hmac
-import itertools
 import logging
-import secrets
 from typing import Any, Final
-
-import numpy as np
-from numpy.typing import NDArray
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_NAME, STATE_PLAYING
@@ -38,7 +31,6 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -49,36 +41,28 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from . import lights, speakers
+from .casts import STREAM_PATH, SessionCast, cast_registry
 from .const import (
-    CONF_AUDIO_FORMAT,
-    CONF_AVOID,
-    CONF_BRIGHTNESS,
-    CONF_COLOR_TEMP_KELVIN,
-    CONF_DIM_SECONDS,
-    CONF_END_ACTION,
-    CONF_FADE_OUT_SECONDS,
     CONF_LIGHTS,
     CONF_MINUTES,
-    CONF_MQTT_TOPIC,
     CONF_SCENE,
     CONF_SPEAKERS,
     CONF_VOLUME,
-    DEFAULT_OPTIONS,
     DOMAIN,
-    MINUTES_MAX,
-    MINUTES_MIN,
     EndAction,
 )
-from .engine import (
-    FORMATS,
-    SAMPLE_RATE,
-    EngineError,
-    playable_format,
-    resolve_scene,
-    warm_up,
+from .engine import SAMPLE_RATE, EngineError, playable_format, resolve_scene, warm_up
+from .issues import RoomIssues
+from .plan import (
+    EndReason,
+    Plan,
+    RoomDefaults,
+    StartRequest,
+    check_minutes,
+    checked_scene,
+    new_plan,
 )
-from .speakers import SpeakerChange
-from .stream import STREAM_PATH, Cast, async_close_streams
+from .speakers import SpeakerEvent
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -95,14 +79,6 @@ SETTLE_SECONDS: Final = 5.0
 TAIL_SECONDS: Final = 10.0
 """Silence after the fade-out: a speaker still plays (and still takes a volume, which a
 stopped MPD does not) when the session ends it, even if it started a little late."""
-ISSUE_KEYS: Final = (
-    "targets_unavailable",
-    "speaker_dropped",
-    "device_failed",
-    "stored_session_invalid",
-    "format_unavailable",
-)
-"""The repair issues a room can raise (each issue id is ``{key}_{entry_id}``)."""
 
 
 class Phase(StrEnum):
@@ -114,267 +90,12 @@ class Phase(StrEnum):
     FADING = "fading"
 
 
-class EndReason(StrEnum):
-    """Why a session ended."""
-
-    TIMER = "timer"
-    STOPPED = "stopped"
-    REPLACED = "replaced"
-    ERROR = "error"
-
-
 TRANSITIONS: Final[dict[Phase, frozenset[Phase]]] = {
     Phase.IDLE: frozenset({Phase.STARTING}),
     Phase.STARTING: frozenset({Phase.PLAYING, Phase.IDLE}),
     Phase.PLAYING: frozenset({Phase.FADING, Phase.IDLE, Phase.STARTING}),
     Phase.FADING: frozenset({Phase.PLAYING, Phase.IDLE, Phase.STARTING}),
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class StartRequest:
-    """What a start asks for; unset fields come from the room's options."""
-
-    scene: str | None = None
-    minutes: int | None = None
-    until: time | None = None
-    volume: int | None = None
-    brightness: int | None = None
-    color_temp_kelvin: int | None = None
-    dim_seconds: int | None = None
-    fade_out_seconds: int | None = None
-
-
-@dataclass(kw_only=True)
-class Plan:
-    """A running session's timing, settings and the room's saved "before" state.
-
-    This is everything that is persisted: a restart rebuilds the session from it.
-    """
-
-    scene: str
-    seed: int
-    token: str
-    started_at: datetime
-    ends_at: datetime
-    volume: int
-    brightness: int
-    color_temp_kelvin: int
-    dim_seconds: int
-    fade_out_seconds: int
-    end_action: EndAction
-    audio_format: str
-    avoid: tuple[str, ...]
-    lights_before: dict[str, lights.LightSnapshot]
-    volumes_before: dict[str, float | None]
-    released: set[str] = field(default_factory=set)
-    end_reason: EndReason = EndReason.TIMER
-
-    @property
-    def fade_at(self) -> datetime:
-        """Return when the fade-out begins."""
-        return max(
-            self.started_at, self.ends_at - timedelta(seconds=self.fade_out_seconds)
-        )
-
-    def frame_at(self, moment: datetime) -> int:
-        """Return the session frame that plays at a moment."""
-        return round((moment - self.started_at).total_seconds() * SAMPLE_RATE)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the plan as JSON-serialisable data."""
-        return {
-            "scene": self.scene,
-            "seed": self.seed,
-            "token": self.token,
-            "started_at": self.started_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
-            "volume": self.volume,
-            "brightness": self.brightness,
-            "color_temp_kelvin": self.color_temp_kelvin,
-            "dim_seconds": self.dim_seconds,
-            "fade_out_seconds": self.fade_out_seconds,
-            "end_action": self.end_action.value,
-            "audio_format": self.audio_format,
-            "avoid": list(self.avoid),
-            "lights_before": {
-                entity_id: snap.as_dict()
-                for entity_id, snap in self.lights_before.items()
-            },
-            "volumes_before": self.volumes_before,
-            "released": sorted(self.released),
-            "end_reason": self.end_reason.value,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Plan:
-        """Return a plan read back from storage.
-
-        Raises ``ValueError`` for data this version cannot play: malformed, or naming a
-        scene or format it does not know (a later or earlier version may have renamed it).
-        """
-        try:
-            plan = cls(
-                scene=_text(data["scene"]),
-                seed=int(data["seed"]),
-                token=_text(data["token"]),
-                started_at=_moment(data["started_at"]),
-                ends_at=_moment(data["ends_at"]),
-                volume=int(data["volume"]),
-                brightness=int(data["brightness"]),
-                color_temp_kelvin=int(data["color_temp_kelvin"]),
-                dim_seconds=int(data["dim_seconds"]),
-                fade_out_seconds=int(data["fade_out_seconds"]),
-                end_action=EndAction(data["end_action"]),
-                audio_format=_text(data["audio_format"]),
-                avoid=tuple(_text(t) for t in data["avoid"]),
-                lights_before={
-                    _text(entity_id): lights.LightSnapshot.from_dict(snap)
-                    for entity_id, snap in data["lights_before"].items()
-                },
-                volumes_before={
-                    _text(entity_id): _level(level)
-                    for entity_id, level in data["volumes_before"].items()
-                },
-                released={_text(entity_id) for entity_id in data["released"]},
-                end_reason=EndReason(data["end_reason"]),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
-            raise ValueError(f"malformed stored session ({err!r})") from err
-        if not plan.token or plan.seed < 0 or plan.ends_at <= plan.started_at:
-            raise ValueError("stored session has no token, a bad seed or no length")
-        if not (0 <= plan.volume <= 100 and 1 <= plan.brightness <= 100):
-            raise ValueError("stored session has a volume or brightness out of range")
-        if min(plan.dim_seconds, plan.fade_out_seconds) < 0:
-            raise ValueError("stored session has a negative dim or fade-out time")
-        try:
-            resolve_scene(plan.scene, plan.avoid)
-        except EngineError as err:
-            raise ValueError(str(err)) from err
-        if plan.audio_format not in FORMATS:
-            raise ValueError(f"unknown audio format {plan.audio_format!r}")
-        # A known format this install cannot encode now plays as one it can.
-        plan.audio_format = playable_format(plan.audio_format)
-        return plan
-
-    @classmethod
-    def salvage(cls, data: Any, *, end_action: EndAction) -> Plan:
-        """Return what can be read of a stored plan that does not hold, to end it.
-
-        Whatever cannot be read is left out: its lights and speakers are then only put
-        back as far as the room's end action allows without a saved state.
-        """
-        raw: dict[str, Any] = data if isinstance(data, dict) else {}
-        now = dt_util.utcnow()
-
-        def read[T](key: str, convert: Callable[[Any], T], default: T) -> T:
-            try:
-                return convert(raw[key])
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-                return default
-
-        def items(key: str) -> Iterable[tuple[Any, Any]]:
-            value = raw.get(key)
-            return value.items() if isinstance(value, dict) else ()
-
-        lights_before: dict[str, lights.LightSnapshot] = {}
-        for entity_id, snap in items("lights_before"):
-            try:
-                lights_before[_text(entity_id)] = lights.LightSnapshot.from_dict(snap)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-                continue
-        volumes_before: dict[str, float | None] = {}
-        for entity_id, level in items("volumes_before"):
-            try:
-                volumes_before[_text(entity_id)] = _level(level)
-            except (TypeError, ValueError):
-                continue
-        return cls(
-            scene=read("scene", _text, ""),
-            seed=0,
-            token=read("token", _text, ""),
-            started_at=now,
-            ends_at=now,
-            volume=0,
-            brightness=1,
-            color_temp_kelvin=0,
-            dim_seconds=0,
-            fade_out_seconds=0,
-            end_action=read("end_action", EndAction, end_action),
-            audio_format="",
-            avoid=(),
-            lights_before=lights_before,
-            volumes_before=volumes_before,
-            released=read("released", lambda v: {_text(e) for e in v}, set()),
-            end_reason=EndReason.ERROR,
-        )
-
-
-def _text(value: Any) -> str:
-    """Return a stored string; raise ``TypeError`` for anything else."""
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {value!r}")
-    return value
-
-
-def _moment(value: Any) -> datetime:
-    """Return a stored moment; it must carry its time zone."""
-    moment = datetime.fromisoformat(_text(value))
-    if moment.tzinfo is None:
-        raise ValueError(f"moment without a time zone: {value!r}")
-    return moment
-
-
-def _level(value: Any) -> float | None:
-    """Return a stored volume level (0..1) or None."""
-    if value is None:
-        return None
-    level = float(value)
-    if not 0.0 <= level <= 1.0:
-        raise ValueError(f"volume level out of range: {value!r}")
-    return level
-
-
-def _silence(frames: int) -> Iterator[NDArray[np.float32]]:
-    """Yield ``frames`` frames of stereo silence in blocks of two seconds."""
-    block = np.zeros((2 * SAMPLE_RATE, 2), dtype=np.float32)
-    block.flags.writeable = False
-    while frames > 0:
-        yield block[: min(frames, len(block))]
-        frames -= len(block)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SessionCast(Cast):
-    """A cast whose audio ends with ``tail_frames`` of silence after its fade-out.
-
-    The speaker is then still playing when the session ends it: it is paused, gets its
-    volume back and is stopped, instead of having finished on its own.
-    """
-
-    tail_frames: int = 0
-
-    @property
-    def frames(self) -> int:
-        """Return the length of this cast's audio with its silent tail, in frames."""
-        return self.stop - self.start + self.tail_frames
-
-    def blocks_from(self, frame: int) -> Iterable[NDArray[np.float32]]:
-        """Return the audio blocks of this cast from one of its frames to its end."""
-        sounding = self.stop - self.start
-        blocks = super().blocks_from(frame) if frame < sounding else ()
-        return itertools.chain(blocks, _silence(self.frames - max(frame, sounding)))
-
-
-def next_time_of_day(moment: datetime, until: time) -> datetime:
-    """Return the next moment (UTC) after ``moment`` when the local clock shows ``until``."""
-    local = dt_util.as_local(moment)
-    candidate = datetime.combine(local.date(), until, tzinfo=local.tzinfo)
-    if candidate <= local:
-        candidate = datetime.combine(
-            local.date() + timedelta(days=1), until, tzinfo=local.tzinfo
-        )
-    return dt_util.as_utc(candidate)
 
 
 class RoomSession:
@@ -390,22 +111,22 @@ class RoomSession:
         self.hass = hass
         self.entry = entry
         self.phase = Phase.IDLE
-        self.mqtt_topic: str = entry.options.get(CONF_MQTT_TOPIC, "")
+        self.mqtt_topic = RoomDefaults.from_options(entry.options).mqtt_topic
         """The MQTT base topic the room was set up with."""
         self._plan: Plan | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._lock = asyncio.Lock()
-        self._casts: dict[str, Cast] = {}
+        self._casts: list[CALLBACK_TYPE] = []
+        """How to stop serving each cast of the running session (or the one ending)."""
         self._casts_token: str | None = None
         self._listeners: list[CALLBACK_TYPE] = []
         self._contexts: deque[str] = deque(maxlen=128)
         self._recasts: dict[str, int] = {}
-        self._faults: dict[str, str] = {}
+        self._issues = RoomIssues(hass, entry)
         self._ramps: dict[str, lights.Ramp] = {}
         """The brightness ramp last asked of each light (to know its late reports)."""
-        """The devices whose last call failed, with what failed."""
         self._timer_generation = 0
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_states: CALLBACK_TYPE | None = None
@@ -430,16 +151,17 @@ class RoomSession:
     @property
     def volume(self) -> int:
         """Return the session's volume (percent), or the room's default when idle."""
-        return self._plan.volume if self._plan else int(self.option(CONF_VOLUME))
+        return self._plan.volume if self._plan else self.defaults.volume
 
     @property
     def plan(self) -> Plan | None:
         """Return the running session's plan."""
         return self._plan
 
-    def option(self, key: str) -> Any:
-        """Return one of the room's options, or its default."""
-        return self.entry.options.get(key, DEFAULT_OPTIONS[key])
+    @property
+    def defaults(self) -> RoomDefaults:
+        """Return the room's defaults (its options, typed)."""
+        return RoomDefaults.from_options(self.entry.options)
 
     @callback
     def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -451,21 +173,6 @@ class RoomSession:
             self._listeners.remove(update_callback)
 
         return remove
-
-    def cast_for(self, token: str, name: str) -> Cast | None:
-        """Return the cast a stream URL names, while its session lasts.
-
-        A session's casts outlive its plan by the few moments its end needs to pause
-        the speakers and put their volume back.
-        """
-        expected = self._casts_token
-        if (
-            expected is None
-            or not token.isascii()
-            or not hmac.compare_digest(token, expected)
-        ):
-            return None
-        return self._casts.get(name)
 
     # -- life cycle ----------------------------------------------------------------
 
@@ -495,16 +202,13 @@ class RoomSession:
         async with self._lock:
             data, plan, error = await self._async_load()
             if plan is None and error is not None:
-                plan = Plan.salvage(
-                    data, end_action=EndAction(self.option(CONF_END_ACTION))
-                )
+                plan = Plan.salvage(data, end_action=self.defaults.end_action)
             if plan is not None:
                 self._plan = plan
                 self.phase = Phase.PLAYING
                 await self._async_end(EndReason.STOPPED)
             await self._attempt("forgetting the session", self._store.async_remove())
-        for key in ISSUE_KEYS:
-            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
+        self._issues.clear_all()
 
     async def _async_load(self) -> tuple[Any, Plan | None, Exception | None]:
         """Read the store: its data, the plan, what is wrong with it (None: nothing)."""
@@ -522,7 +226,8 @@ class RoomSession:
     async def _async_warm_up(self) -> None:
         """Build the default scene's sound banks off the event loop."""
         try:
-            scene = resolve_scene(self.option(CONF_SCENE), self.option(CONF_AVOID))
+            defaults = self.defaults
+            scene = resolve_scene(defaults.scene, defaults.avoid)
         except EngineError:
             return
         await self.hass.loop.run_in_executor(
@@ -544,11 +249,22 @@ class RoomSession:
             return await self._async_start(request, context=context)
 
     async def async_stop(
-        self, *, fade: bool = True, context: Context | None = None
-    ) -> None:
-        """Stop the room's session, fading out first unless ``fade`` is false."""
+        self,
+        *,
+        fade: bool = True,
+        scene: str | None = None,
+        context: Context | None = None,
+    ) -> bool:
+        """Stop the room's session, fading out first unless ``fade`` is false.
+
+        With a ``scene``, only if that scene is the one playing. Return whether a
+        session was stopped.
+        """
         async with self._lock:
+            if self._plan is None or scene not in (None, self._plan.scene):
+                return False
             await self._async_stop(fade=fade, context=context)
+            return True
 
     async def async_extend(
         self, minutes: int, *, context: Context | None = None
@@ -559,18 +275,18 @@ class RoomSession:
 
     async def async_set_default_scene(self, scene_id: str) -> None:
         """Make a scene the room's default; refused if unknown or wholly avoided."""
-        try:
-            resolve_scene(scene_id, tuple(self.option(CONF_AVOID)))
-        except EngineError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="bad_scene",
-                translation_placeholders={"scene": scene_id, "error": str(err)},
-            ) from err
+        checked_scene(scene_id, self.defaults.avoid)
         self.hass.config_entries.async_update_entry(
             self.entry, options={**self.entry.options, CONF_SCENE: scene_id}
         )
         self._notify()
+
+    async def async_set_default_minutes(self, minutes: int) -> None:
+        """Make a duration (1-720 minutes) the room's default."""
+        check_minutes(minutes)
+        self.hass.config_entries.async_update_entry(
+            self.entry, options={**self.entry.options, CONF_MINUTES: minutes}
+        )
 
     async def async_set_volume(self, volume: int) -> None:
         """Set the room's volume: the default, and the running session's speakers."""
@@ -586,7 +302,7 @@ class RoomSession:
                     self._controlled_speakers(),
                     volume / 100,
                     self._context(None),
-                    self._device_result,
+                    self._issues.device_result,
                 )
             self._notify()
 
@@ -605,10 +321,8 @@ class RoomSession:
                 self.name,
                 error,
             )
-            self._set_issue("stored_session_invalid", {"error": error})
-            self._plan = Plan.salvage(
-                data, end_action=EndAction(self.option(CONF_END_ACTION))
-            )
+            self._issues.set("stored_session_invalid", {"error": error})
+            self._plan = Plan.salvage(data, end_action=self.defaults.end_action)
             self.phase = Phase.PLAYING
             await self._async_end(EndReason.ERROR)
 
@@ -619,7 +333,15 @@ class RoomSession:
     ) -> datetime:
         """Start a scene, replacing a running one; return its end."""
         now = dt_util.utcnow()
-        plan = self._new_plan(request, now)
+        defaults = self.defaults
+        plan = new_plan(
+            request,
+            defaults,
+            now=now,
+            audio_format=self._playable_format(defaults.audio_format),
+            lights_before=lights.snapshot(self.hass, self._lights),
+            volumes_before=speakers.volumes(self.hass, self._speakers),
+        )
         lights_on = [
             e for e in self._lights if lights.is_available(self.hass.states.get(e))
         ]
@@ -633,7 +355,7 @@ class RoomSession:
                 translation_placeholders={"room": self.name},
             )
         base_url = self._base_url() if speakers_on else ""
-        self._report_unavailable(
+        self._issues.unavailable(
             [
                 e
                 for e in (*self._lights, *self._speakers)
@@ -676,7 +398,7 @@ class RoomSession:
             )
             await self._async_save(plan)  # with the volumes learnt while casting
             if previous is not None:
-                async_close_streams(self.hass, previous.token)
+                cast_registry(self.hass).async_close(previous.token)
         except asyncio.CancelledError:
             self._end_later(plan)
             raise
@@ -691,7 +413,7 @@ class RoomSession:
                 translation_placeholders={"room": self.name},
             )
         for key in ("stored_session_invalid", "speaker_dropped"):
-            self._set_issue(key, None)
+            self._issues.set(key, None)
         self._set_phase(Phase.PLAYING)
         self.hass.bus.async_fire(
             EVENT_SESSION_STARTED,
@@ -739,7 +461,7 @@ class RoomSession:
                 translation_key="not_running",
                 translation_placeholders={"room": self.name},
             )
-        _check_minutes(minutes)
+        check_minutes(minutes)
         now = dt_util.utcnow()
         plan.ends_at += timedelta(minutes=minutes)
         plan.end_reason = EndReason.TIMER
@@ -833,7 +555,7 @@ class RoomSession:
             )
             plan.released.add(entity_id)
             await self._async_save(plan)
-            self._report_unavailable([entity_id], translation_key="speaker_dropped")
+            self._issues.unavailable([entity_id], "speaker_dropped")
             return
         _LOGGER.info(
             "%s stopped early; casting again (%s/%s)", entity_id, count, MAX_RECASTS
@@ -865,53 +587,6 @@ class RoomSession:
 
     # -- the steps -----------------------------------------------------------------
 
-    def _new_plan(self, request: StartRequest, now: datetime) -> Plan:
-        """Validate a start request against the room's options; return the new plan."""
-
-        def pick(value: Any, key: str) -> Any:
-            return self.option(key) if value is None else value
-
-        scene_id = str(pick(request.scene, CONF_SCENE))
-        avoid = tuple(self.option(CONF_AVOID))
-        try:
-            resolve_scene(scene_id, avoid)
-        except EngineError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="bad_scene",
-                translation_placeholders={"scene": scene_id, "error": str(err)},
-            ) from err
-        audio_format = self._playable_format()
-        if request.until is not None:
-            if request.minutes is not None:
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN, translation_key="minutes_and_until"
-                )
-            ends_at = next_time_of_day(now, request.until)
-        else:
-            minutes = int(pick(request.minutes, CONF_MINUTES))
-            _check_minutes(minutes)
-            ends_at = (now + timedelta(minutes=minutes)).replace(microsecond=0)
-        return Plan(
-            scene=scene_id,
-            seed=secrets.randbits(31),
-            token=secrets.token_urlsafe(24),
-            started_at=now,
-            ends_at=ends_at,
-            volume=int(pick(request.volume, CONF_VOLUME)),
-            brightness=int(pick(request.brightness, CONF_BRIGHTNESS)),
-            color_temp_kelvin=int(
-                pick(request.color_temp_kelvin, CONF_COLOR_TEMP_KELVIN)
-            ),
-            dim_seconds=int(pick(request.dim_seconds, CONF_DIM_SECONDS)),
-            fade_out_seconds=int(pick(request.fade_out_seconds, CONF_FADE_OUT_SECONDS)),
-            end_action=EndAction(self.option(CONF_END_ACTION)),
-            audio_format=audio_format,
-            avoid=avoid,
-            lights_before=lights.snapshot(self.hass, self._lights),
-            volumes_before=speakers.volumes(self.hass, self._speakers),
-        )
-
     async def _async_cast(
         self,
         entity_ids: list[str],
@@ -940,10 +615,10 @@ class RoomSession:
             tail_frames=round(TAIL_SECONDS * SAMPLE_RATE),
         )
         if self._casts_token != plan.token:
-            self._casts.clear()
+            self._forget_casts()
             self._casts_token = plan.token
         name = f"{len(self._casts)}-{cast.start}.{plan.audio_format}"
-        self._casts[name] = cast
+        self._casts.append(cast_registry(self.hass).register(plan.token, name, cast))
         url = f"{base_url}{STREAM_PATH}/{plan.token}/{name}"
         played: list[str] = []
         await self._attempt(
@@ -957,7 +632,7 @@ class RoomSession:
                     mime_type=cast.mime_type,
                     volume=plan.volume / 100,
                     context=self._context(context),
-                    report=self._device_result,
+                    report=self._issues.device_result,
                     volumes_before=plan.volumes_before if first else None,
                 ),
             ),
@@ -1031,7 +706,7 @@ class RoomSession:
                         marker=plan.token,
                         volumes_before=plan.volumes_before,
                         context=own,
-                        report=self._device_result,
+                        report=self._issues.device_result,
                     ),
                     speakers_left,
                 )
@@ -1042,12 +717,13 @@ class RoomSession:
                 )
                 if not speakers_left and not lights_left:
                     break
-        self._casts.clear()
-        self._casts_token = None
+        # A session's casts outlive its plan by the moments its end needs to pause the
+        # speakers and put their volume back.
+        self._forget_casts()
         self._ramps.clear()
         if touch_targets:
             # Only now: the speakers were still playing (silence) until they were put back.
-            async_close_streams(self.hass, plan.token)
+            cast_registry(self.hass).async_close(plan.token)
         await self._attempt("forgetting the session", self._store.async_remove())
         self._set_phase(Phase.IDLE)
         self.hass.bus.async_fire(
@@ -1086,7 +762,7 @@ class RoomSession:
             color_temp_kelvin=color_temp_kelvin,
             transition=transition,
             context=context,
-            report=self._device_result,
+            report=self._issues.device_result,
         )
 
     async def _async_lights_back(
@@ -1099,7 +775,7 @@ class RoomSession:
                 entity_ids,
                 transition=1,
                 context=context,
-                report=self._device_result,
+                report=self._issues.device_result,
             )
         if plan.end_action is EndAction.RESTORE:
             return await lights.async_restore(
@@ -1107,7 +783,7 @@ class RoomSession:
                 {e: s for e, s in plan.lights_before.items() if e in entity_ids},
                 transition=1,
                 context=context,
-                report=self._device_result,
+                report=self._issues.device_result,
             )
         return []
 
@@ -1132,6 +808,13 @@ class RoomSession:
         """Return the speakers the session still controls."""
         released = self._plan.released if self._plan else set()
         return [e for e in self._speakers if e not in released]
+
+    def _forget_casts(self) -> None:
+        """Stop serving the casts of the session (its streams answer 404 from now)."""
+        for unregister in self._casts:
+            unregister()
+        self._casts.clear()
+        self._casts_token = None
 
     def _set_phase(self, phase: Phase) -> None:
         """Move to another phase, as the transition table allows.
@@ -1161,47 +844,8 @@ class RoomSession:
             _LOGGER.exception("Unexpected error while %s in %s", what, self.name)
             failed = list(entity_ids)
             for entity_id in failed:
-                self._device_result(entity_id, what, err)
+                self._issues.device_result(entity_id, what, err)
             return failed
-
-    @callback
-    def _device_result(
-        self, entity_id: str, service: str, error: Exception | None
-    ) -> None:
-        """Count a device's answer: a failure is logged once and becomes one notice.
-
-        The notice lists the room's devices that failed; a device leaves it as soon as
-        it does what it is asked again, and the notice goes when none is left.
-        """
-        if error is None:
-            if self._faults.pop(entity_id, None) is not None:
-                _LOGGER.info("%s answers again (%s)", entity_id, service)
-                self._update_fault_issue()
-            return
-        if entity_id in self._faults:
-            _LOGGER.debug("%s failed %s again: %r", entity_id, service, error)
-            return
-        self._faults[entity_id] = f"{service}: {error!r}"
-        _LOGGER.warning(
-            "%s failed %s for the ASMR session of %s (%r); going on without it",
-            entity_id,
-            service,
-            self.name,
-            error,
-        )
-        self._update_fault_issue()
-
-    def _update_fault_issue(self) -> None:
-        """Show (or clear) the notice of the devices that failed."""
-        self._set_issue(
-            "device_failed",
-            {
-                "entities": ", ".join(sorted(self._faults)),
-                "error": next(iter(self._faults.values())),
-            }
-            if self._faults
-            else None,
-        )
 
     def _context(self, parent: Context | None) -> Context:
         """Return a new context for our own service calls, remembered as ours."""
@@ -1311,30 +955,32 @@ class RoomSession:
                 _LOGGER.info("%s was changed by hand; leaving it alone", entity_id)
                 self._release(plan, entity_id)
             return
-        change = speakers.classify(old, new, marker=plan.token)
-        if change is SpeakerChange.NONE:
-            return
-        if change is SpeakerChange.BACK:
-            self._run_locked(
-                plan,
-                lambda: self._async_speaker_back(entity_id),
-                f"{DOMAIN} cast {entity_id}",
-            )
-            return
-        if change is SpeakerChange.RELEASED or event.context.user_id is not None:
+        event_kind = speakers.classify(
+            old,
+            new,
+            marker=plan.token,
+            by_user=event.context.user_id is not None,
+            settling=dt_util.utcnow()
+            >= plan.ends_at - timedelta(seconds=SETTLE_SECONDS),
+        )
+        if event_kind is SpeakerEvent.TAKEN_OVER:
             _LOGGER.info(
                 "%s was taken over (%s); leaving it alone for the rest of the session",
                 entity_id,
                 new.state if new else None,
             )
             self._release(plan, entity_id)
-            return
-        near_end = dt_util.utcnow() >= plan.ends_at - timedelta(seconds=SETTLE_SECONDS)
-        if not near_end:
+        elif event_kind is SpeakerEvent.DROPPED:
             self._run_locked(
                 plan,
                 lambda: self._async_speaker_dropped(entity_id),
                 f"{DOMAIN} recast {entity_id}",
+            )
+        elif event_kind is SpeakerEvent.BACK:
+            self._run_locked(
+                plan,
+                lambda: self._async_speaker_back(entity_id),
+                f"{DOMAIN} cast {entity_id}",
             )
 
     @callback
@@ -1345,48 +991,19 @@ class RoomSession:
             plan, lambda: self._async_save(plan), f"{DOMAIN} save {self.name}"
         )
 
-    def _playable_format(self) -> str:
+    def _playable_format(self, stored: str) -> str:
         """Return the room's audio format, or one that works here if it does not.
 
         A stored format this install cannot encode (libsndfile gone after an update,
         no ffmpeg) never fails a session: it plays MP3 or WAV instead, and the user is
         told once with a repair issue, which clears when the format works again.
         """
-        stored = str(self.option(CONF_AUDIO_FORMAT))
         playable = playable_format(stored)
-        self._set_issue(
+        self._issues.set(
             "format_unavailable",
             None if playable == stored else {"format": stored, "used": playable},
         )
         return playable
-
-    def _report_unavailable(
-        self, entity_ids: list[str], translation_key: str = "targets_unavailable"
-    ) -> None:
-        """Tell the user once (a repair issue) which targets could not be used."""
-        self._set_issue(
-            translation_key, {"entities": ", ".join(entity_ids)} if entity_ids else None
-        )
-
-    def _set_issue(self, key: str, placeholders: dict[str, str] | None) -> None:
-        """Raise the room's repair issue ``key`` with these placeholders, or clear it.
-
-        Its id is ``{key}_{entry_id}`` (one of ``ISSUE_KEYS``); the room's name is always
-        a placeholder.
-        """
-        issue_id = f"{key}_{self.entry.entry_id}"
-        if placeholders is None:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=key,
-            translation_placeholders={"room": self.name, **placeholders},
-        )
 
     @callback
     def _notify(self) -> None:
@@ -1398,17 +1015,3 @@ class RoomSession:
 async def _collect[T](into: list[T], step: Awaitable[list[T]]) -> None:
     """Await a step that returns a list and keep its items in ``into``."""
     into.extend(await step)
-
-
-def _check_minutes(minutes: int) -> None:
-    """Refuse a duration outside 1-720 minutes."""
-    if not MINUTES_MIN <= minutes <= MINUTES_MAX:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="minutes_out_of_range",
-            translation_placeholders={
-                "minutes": str(minutes),
-                "min": str(MINUTES_MIN),
-                "max": str(MINUTES_MAX),
-            },
-        )

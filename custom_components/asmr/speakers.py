@@ -39,13 +39,14 @@ _STOPPED: frozenset[str] = frozenset(
 """States of a speaker that plays nothing (Home Assistant shows a stopped MPD as off)."""
 
 
-class SpeakerChange(StrEnum):
+class SpeakerEvent(StrEnum):
     """What a speaker's change of state means for the session casting to it."""
 
     NONE = "none"
-    """Nothing to do: still ours, or not about us."""
-    RELEASED = "released"
-    """Someone took it: paused (by anyone) or playing other media. Leave it alone."""
+    """Nothing to do: still ours, not about us, or a stop as the session ends."""
+    TAKEN_OVER = "taken_over"
+    """Someone took it: paused (by anyone), stopped by a user, or playing other media.
+    Leave it alone."""
     DROPPED = "dropped"
     """It stopped by itself while our stream should play: cast again."""
     BACK = "back"
@@ -59,34 +60,53 @@ def is_ours(state: State | None, marker: str) -> bool:
     return marker in str(state.attributes.get(ATTR_MEDIA_CONTENT_ID) or "")
 
 
-def classify(old: State | None, new: State | None, *, marker: str) -> SpeakerChange:
+def classify(
+    old: State | None,
+    new: State | None,
+    *,
+    marker: str,
+    by_user: bool = False,
+    settling: bool = False,
+) -> SpeakerEvent:
     """Tell what a speaker's change of state (not one we caused) means.
 
-    ``marker`` is the session's token, found in the URL of our stream. A pause is a
-    person's (from the speaker's app, a voice satellite, an automation: they carry no
-    user); a stop of our stream is a drop; a speaker that comes back from unavailable
-    gets the stream again, unless it comes back playing something else.
+    ``marker`` is the session's token, found in the URL of our stream; ``by_user``
+    says a Home Assistant user made the change; ``settling`` that the session is about
+    to end. A pause is a person's (from the speaker's app, a voice satellite, an
+    automation: they carry no user); a stop of our stream is a drop, unless a user
+    stopped it or the session is settling at its end; a speaker that comes back from
+    unavailable gets the stream again, unless it comes back playing something else.
     """
+    change = _change(old, new, marker)
+    if change in (SpeakerEvent.NONE, SpeakerEvent.BACK):
+        return change
+    if change is SpeakerEvent.TAKEN_OVER or by_user:
+        return SpeakerEvent.TAKEN_OVER
+    return SpeakerEvent.NONE if settling else SpeakerEvent.DROPPED
+
+
+def _change(old: State | None, new: State | None, marker: str) -> SpeakerEvent:
+    """Return what a change of state shows, before asking who made it and when."""
     if new is None or not is_available(new):
-        return SpeakerChange.NONE
+        return SpeakerEvent.NONE
     has_content = new.attributes.get(ATTR_MEDIA_CONTENT_ID) is not None
     if new.state == MediaPlayerState.PLAYING:
         if is_ours(new, marker) or not has_content:
-            return SpeakerChange.NONE
-        return SpeakerChange.RELEASED
+            return SpeakerEvent.NONE
+        return SpeakerEvent.TAKEN_OVER
     if old is None or not is_available(old):
-        return SpeakerChange.BACK
+        return SpeakerEvent.BACK
     if new.state == MediaPlayerState.PAUSED:
         if old.state == MediaPlayerState.PAUSED:
-            return SpeakerChange.NONE
-        return SpeakerChange.RELEASED
+            return SpeakerEvent.NONE
+        return SpeakerEvent.TAKEN_OVER
     if (
         new.state in _STOPPED
         and old.state == MediaPlayerState.PLAYING
         and is_ours(old, marker)
     ):
-        return SpeakerChange.DROPPED
-    return SpeakerChange.NONE
+        return SpeakerEvent.DROPPED
+    return SpeakerEvent.NONE
 
 
 def volumes(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, float | None]:

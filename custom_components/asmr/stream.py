@@ -10,7 +10,7 @@ close when it ends (``async_close_streams``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -27,12 +27,11 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util.hass_dict import HassKey
 
+from .casts import BLOCK_FRAMES, STREAM_PATH, Cast, cast_registry
 from .const import DOMAIN
-from .engine import FORMATS, SAMPLE_RATE, Scene, encoded_size, render, stream_bytes
+from .engine import SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)
-
-STREAM_PATH = "/api/asmr/stream"
 
 BURST_SECONDS = 120.0
 """Audio a response may send as fast as it is read, in seconds."""
@@ -42,8 +41,6 @@ MAX_RESPONSES_PER_TOKEN = 4
 """Responses in flight for one session token; one more is answered 429."""
 MAX_RESPONSES = 16
 """Responses in flight for all streams together; one more is answered 503."""
-BLOCK_FRAMES = SAMPLE_RATE
-"""Frames rendered per step of a response (the grain of its pacing)."""
 RETRY_AFTER_SECONDS = 30
 """What a refused speaker is told to wait before it tries again."""
 
@@ -54,61 +51,6 @@ _HUGE = 2**63
 """Stands for a byte position written with too many digits to mean any real file."""
 
 DATA_STREAMS: HassKey[StreamRegistry] = HassKey(f"{DOMAIN}_streams")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Cast:
-    """One cast of a session: the audio from ``start`` to ``stop`` (session frames)."""
-
-    scene: Scene
-    seed: int
-    start: int
-    stop: int
-    fade_in_s: float
-    fade_out_s: float
-    audio_format: str
-
-    @property
-    def frames(self) -> int:
-        """Return the length of this cast's audio, in frames."""
-        return self.stop - self.start
-
-    @property
-    def mime_type(self) -> str:
-        """Return the MIME type of this cast's audio."""
-        return FORMATS[self.audio_format][0]
-
-    def size(self) -> int | None:
-        """Return the byte length of the file, when the format makes it known up front."""
-        return encoded_size(self.audio_format, self.frames)
-
-    def blocks_from(self, frame: int) -> Iterable[NDArray[np.float32]]:
-        """Return the audio blocks of this cast from one of its frames to its end."""
-        return render(
-            self.scene,
-            seed=self.seed,
-            start=self.start + frame,
-            stop=self.stop,
-            fade_in_s=self.fade_in_s,
-            fade_out_s=self.fade_out_s,
-            blocksize=BLOCK_FRAMES,
-        )
-
-    def bytes_from(
-        self,
-        first_byte: int,
-        blocks_from: Callable[[int], Iterable[NDArray[np.float32]]] | None = None,
-    ) -> Generator[bytes]:
-        """Return the encoded file from one of its bytes to its end.
-
-        ``blocks_from`` stands in for ``self.blocks_from`` (to watch what is rendered).
-        """
-        yield from stream_bytes(
-            blocks_from or self.blocks_from,
-            fmt=self.audio_format,
-            frames=self.frames,
-            first_byte=first_byte,
-        )
 
 
 class _Feed:
@@ -231,6 +173,7 @@ def _registry(hass: HomeAssistant) -> StreamRegistry:
             registry.async_close()
 
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, close_all)
+        cast_registry(hass).async_listen_close(registry.async_close)
     return registry
 
 
@@ -244,15 +187,6 @@ def async_close_streams(hass: HomeAssistant, token: str) -> None:
 def active_responses(hass: HomeAssistant, token: str | None = None) -> int:
     """Return how many responses of a session (None: of all streams) are in flight."""
     return _registry(hass).count(token)
-
-
-def _find_cast(hass: HomeAssistant, token: str, name: str) -> Cast | None:
-    """Return the cast a request names, if its session is still running."""
-    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        cast: Cast | None = entry.runtime_data.cast_for(token, name)
-        if cast is not None:
-            return cast
-    return None
 
 
 def _byte_range(header: str | None, size: int | None) -> tuple[int, int] | None:
@@ -307,7 +241,7 @@ class AsmrStreamView(HomeAssistantView):
 
     def find_cast(self, hass: HomeAssistant, token: str, name: str) -> Cast | None:
         """Return the cast a URL names: a running session's, by its token."""
-        return _find_cast(hass, token, name)
+        return cast_registry(hass).lookup(token, name)
 
     def stream_key(self, token: str, name: str) -> str:
         """Return what the per-stream cap counts responses by: the session token."""

@@ -10,7 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .engine import SCENES, Scene
 from .entity import AsmrEntity
-from .session import AsmrConfigEntry, RoomSession, StartRequest
+from .plan import StartRequest
+from .session import AsmrConfigEntry, RoomSession
 
 PARALLEL_UPDATES = 0
 
@@ -48,5 +49,6 @@ class SceneSwitch(AsmrEntity, SwitchEntity):
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop this scene with a fade, if it is the one running."""
-        if self.is_on:
-            await self.room.async_stop(fade=True, context=self._context)
+        await self.room.async_stop(
+            fade=True, scene=self.scene.id, context=self._context
+        )
