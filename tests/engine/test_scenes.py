@@ -10,11 +10,15 @@ from custom_components.asmr.engine.scenes import (
     EngineError,
     UnknownSceneError,
     UnknownTriggerError,
-    power_sum_db,
+    estimated_loudness_db,
     resolve_scene,
     trigger_scene,
 )
-from custom_components.asmr.engine.triggers import TRIGGER_IDS, TRIGGERS
+from custom_components.asmr.engine.triggers import (
+    TRIGGER_IDS,
+    TRIGGERS,
+    variant_renderer,
+)
 
 CONTRACT_TRIGGER_IDS = (
     "whispering",
@@ -53,6 +57,8 @@ def test_scenes_are_well_formed() -> None:
         assert scene.icon.startswith("mdi:")
         assert scene.layers
         assert all(layer.trigger in TRIGGERS for layer in scene.layers)
+        for layer in scene.layers:
+            assert variant_renderer(layer.trigger, layer.variant) is not None
 
 
 def test_close_triggers_move_in_scenes() -> None:
@@ -69,9 +75,16 @@ def test_avoiding_a_trigger_drops_its_layer_and_keeps_the_level() -> None:
     full = resolve_scene("rain_on_window")
     less = resolve_scene("rain_on_window", avoid=["tapping", "whispering"])
     assert [layer.trigger for layer in less.layers] == ["rainfall", "brown_noise"]
-    expected = full.gain_db + power_sum_db(full.layers) - power_sum_db(less.layers)
+    expected = (
+        full.gain_db
+        + estimated_loudness_db(full.layers)
+        - estimated_loudness_db(less.layers)
+    )
     assert less.gain_db == pytest.approx(expected)
+    assert less.gain_db > full.gain_db
     assert resolve_scene("rain_on_window", avoid=["typing"]) is full
+    assert resolve_scene(full) is full
+    assert resolve_scene(full, avoid=["tapping", "whispering"]) == less
 
 
 def test_errors_say_what_is_wrong() -> None:

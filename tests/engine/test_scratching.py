@@ -60,3 +60,26 @@ def test_a_grainy_rasp_not_a_smooth_hiss(minute: NDArray[np.float32]) -> None:
 def test_silence_between_strokes(minute: NDArray[np.float32]) -> None:
     """The nail turns and the hand lifts: no steady hiss bed joins the strokes."""
     assert quiet_share(minute, 50.0) > 0.1
+
+
+def test_the_nail_turns_without_lifting(minute: NDArray[np.float32]) -> None:
+    """Back and forth, the nail stays on the surface: the turns are brief dips.
+
+    Inside a bout the only near-silences are the instants where the nail reverses
+    (speed falls to nothing): 5 ms frames 40 dB under the loud ones come in runs of
+    15-20 ms there. A hand that lifted between strokes (the earlier sound, gaps of
+    15-45 ms on top of the stroke's own fade) left runs of 35 ms: a string of separate
+    slaps rather than one rasp.
+    """
+    frame = SAMPLE_RATE // 200
+    power = (minute.astype(np.float64) ** 2).mean(axis=1)
+    count = power.size // frame
+    db = 10.0 * np.log10(
+        power[: count * frame].reshape(count, frame).mean(axis=1) + 1e-20
+    )
+    quiet = (db < np.percentile(db, 95) - 40.0).astype(np.int64)
+    edges = np.diff(np.concatenate([[0], quiet, [0]]))
+    runs_ms = (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)) * 5.0
+    turns = runs_ms[runs_ms < 90.0]
+    assert turns.size > 200
+    assert np.median(turns) < 25.0

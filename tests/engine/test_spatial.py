@@ -8,8 +8,8 @@ import pytest
 
 from custom_components.asmr.engine.base import SAMPLE_RATE, Placement
 from custom_components.asmr.engine.spatial import (
-    CONTROL_HOP,
     MAX_ITD_FRAMES,
+    PLACEMENT_HOP,
     azimuth_at,
     head_shadow,
     itd_frames,
@@ -109,7 +109,7 @@ def test_events_mix_like_placing_each_alone() -> None:
 def test_moving_source_crosses_from_ear_to_ear() -> None:
     """A sound swept from left to right moves its level from the left to the right ear."""
     x = _noise(2 * SAMPLE_RATE)
-    az = np.linspace(-80.0, 80.0, x.size // CONTROL_HOP + 2)
+    az = np.linspace(-80.0, 80.0, x.size // PLACEMENT_HOP + 2)
     stereo = place_moving(x, az)
     quarter = x.size // 4
     first = stereo[:quarter] ** 2
@@ -123,7 +123,7 @@ def test_moving_source_crosses_from_ear_to_ear() -> None:
 def test_moving_placement_follows_absolute_time() -> None:
     """A sound split in two and placed piecewise equals the sound placed whole."""
     placement = Placement(azimuth=0.0, sweep=70.0, period_s=6.0)
-    x = _noise(4 * CONTROL_HOP * 100)
+    x = _noise(4 * PLACEMENT_HOP * 100)
     whole = place_moving_at(x, placement, 9, 12.0, salt="s")
     half = x.size // 2
     second = place_moving_at(

@@ -65,7 +65,7 @@ def test_keystrokes_do_not_ring(minute: NDArray[np.float32]) -> None:
 def test_keystrokes_are_short_broadband_clacks() -> None:
     """Every press is noise-like between 1 and 10 kHz and spent within 50 ms."""
     from custom_components.asmr.engine.triggers.typing import (  # noqa: PLC0415
-        VARIANTS,
+        STRENGTHS,
         grain_bank,
     )
 
@@ -73,7 +73,7 @@ def test_keystrokes_are_short_broadband_clacks() -> None:
     f = np.fft.rfftfreq(8192, 1.0 / SAMPLE_RATE)
     clack = (f > 1000.0) & (f < 10000.0)
     for key in grains:
-        for press in key[:VARIANTS]:
+        for press in key[:STRENGTHS]:
             power = np.abs(np.fft.rfft(press.astype(np.float64), 8192))[clack] ** 2
             flatness = np.exp(np.mean(np.log(power + 1e-20))) / np.mean(power)
             assert flatness > 0.2

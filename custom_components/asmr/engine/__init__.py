@@ -6,7 +6,14 @@ scripts import it as the top-level package ``engine``.
 
 from __future__ import annotations
 
-from .base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Placement, Trigger
+from .base import (
+    CHUNK_FRAMES,
+    PLACEMENTS,
+    SAMPLE_RATE,
+    ChunkRequest,
+    Placement,
+    Trigger,
+)
 from .encode import (
     FORMATS,
     FormatError,
@@ -21,47 +28,66 @@ from .encode import (
 from .loudness import LOUDNESS_LUFS, TRUE_PEAK_CEILING_DBTP
 from .render import DEFAULT_FADE_IN_S, render, warm_up
 from .scenes import (
+    MIX_LAYERS,
+    MIX_LEVEL_DB,
     SCENES,
     EmptySceneError,
     EngineError,
+    InvalidMixError,
     Layer,
+    MixLayer,
     Scene,
+    UnknownPlacementError,
     UnknownSceneError,
     UnknownTriggerError,
+    UnknownVariantError,
+    catalogue,
+    mix_scene,
     resolve_scene,
     trigger_scene,
 )
-from .triggers import TRIGGER_IDS, TRIGGERS
+from .triggers import TRIGGER_IDS, TRIGGERS, VARIANTS, variant_names
 
 __all__ = [
     "CHUNK_FRAMES",
     "DEFAULT_FADE_IN_S",
     "FORMATS",
     "LOUDNESS_LUFS",
+    "MIX_LAYERS",
+    "MIX_LEVEL_DB",
+    "PLACEMENTS",
     "SAMPLE_RATE",
     "SCENES",
     "TRIGGERS",
     "TRIGGER_IDS",
     "TRUE_PEAK_CEILING_DBTP",
+    "VARIANTS",
     "ChunkRequest",
     "EmptySceneError",
     "EngineError",
     "FormatError",
+    "InvalidMixError",
     "Layer",
+    "MixLayer",
     "Placement",
     "Scene",
     "Trigger",
+    "UnknownPlacementError",
     "UnknownSceneError",
     "UnknownTriggerError",
+    "UnknownVariantError",
     "available_formats",
+    "catalogue",
     "encode",
     "encoded_size",
     "encoders",
+    "mix_scene",
     "playable_format",
     "render",
     "resolve_scene",
     "stream_bytes",
     "trigger_scene",
     "use_ffmpeg",
+    "variant_names",
     "warm_up",
 ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import zlib
 
 import numpy as np
+import numpy.random  # noqa: F401  (numpy loads it lazily: load it with the engine, not mid-render)
 
 SAMPLE_RATE = 48_000
 """Frames per second of every buffer the engine produces."""
@@ -63,6 +64,23 @@ class Placement:
     azimuth: float = 0.0
     sweep: float = 0.0
     period_s: float = 0.0
+
+
+PLACEMENTS: dict[str, Placement] = {
+    "close": Placement(azimuth=0.0, sweep=70.0, period_s=22.0),
+    "near": Placement(azimuth=0.0, sweep=40.0, period_s=40.0),
+    "far": Placement(azimuth=0.0, sweep=10.0, period_s=60.0),
+    "wide": Placement(azimuth=0.0, sweep=90.0, period_s=80.0),
+}
+"""The named placements a listener picks from, by name.
+
+``close``: at the ears, wandering from one to the other every twenty seconds or so (where
+a lone close trigger plays). ``near``: in front, within arm's reach, drifting gently
+either way. ``far``: ahead across the room, almost still. ``wide``: all around; a bed
+stays wide whatever its placement, and a close sound drifts slowly across the whole
+field, ear to ear. Moving a calibrated layer between them changes its loudness by under
+0.2 LU.
+"""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,10 @@ from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of
 _INT8_VARIANCE = (256.0**2 - 1.0) / 12.0
 """Variance of a uniformly distributed int8, the raw material of ``spectral_noise``."""
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SHIFT30, _SHIFT27, _SHIFT31, _SHIFT11 = (np.uint64(n) for n in (30, 27, 31, 11))
 
 
 def db_to_gain(db: ArrayLike) -> NDArray[np.float64]:
@@ -275,11 +278,19 @@ def mix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
         Hashes, same shape.
 
     """
-    with np.errstate(over="ignore"):
-        z = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
-        z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
-        z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
-        return np.asarray(z ^ (z >> np.uint64(31)))
+    flat = np.asarray(x, dtype=np.uint64)
+    # Flat arrays all the way: array arithmetic wraps modulo 2**64 without the overflow
+    # checks of numpy's scalar arithmetic, and the steps run in place.
+    z = np.add(flat.reshape(-1), _GOLDEN)
+    shifted = np.right_shift(z, _SHIFT30)
+    z ^= shifted
+    z *= _MIX1
+    np.right_shift(z, _SHIFT27, out=shifted)
+    z ^= shifted
+    z *= _MIX2
+    np.right_shift(z, _SHIFT31, out=shifted)
+    z ^= shifted
+    return z.reshape(flat.shape)
 
 
 @lru_cache(maxsize=256)
@@ -296,12 +307,16 @@ def hash_uniform(seed: int, salt: str, index: ArrayLike) -> NDArray[np.float64]:
     indices are asked for: the tool for random knots that must agree across chunks.
     """
     base = _hash_base(seed, salt)
-    idx = np.asarray(index, dtype=np.int64).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        z = mix64(mix64(idx ^ base) + base)
-    return np.asarray(
-        (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
-    )
+    idx = np.asarray(index, dtype=np.int64)
+    z = idx.reshape(-1).astype(np.uint64)
+    z ^= base
+    z = mix64(z)
+    z += base  # wraps modulo 2**64 (array arithmetic)
+    z = mix64(z)
+    z >>= _SHIFT11
+    u = z.astype(np.float64)
+    u *= 1.0 / 9007199254740992.0
+    return u.reshape(idx.shape)
 
 
 def value_noise(

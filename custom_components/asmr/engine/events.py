@@ -45,8 +45,12 @@ CONTROL_HOP = 1200
 CONTROL_POINTS = SEGMENT_FRAMES // CONTROL_HOP + 1
 """Control points covering one bed segment, both ends included."""
 
-BANK_FRAMES = 1 << 19
-"""Length of a noise bank before its wrap-around copy (about 10.9 s)."""
+BANK_FRAMES = 1 << 18
+"""Length of a noise bank before its wrap-around copy (about 5.5 s).
+
+Chunks cut it at a fresh random offset per ear every second, so nothing repeats in step;
+a longer bank would cost more to build and to keep and sound no different.
+"""
 
 PAN_BUSES = 7
 """Number of stereo positions events are sorted into."""
@@ -64,8 +68,8 @@ Spectrum = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 def band(
     freqs: NDArray[np.float64],
     *,
-    low_hz: float = 0.0,
-    high_hz: float = 0.0,
+    low_hz: float | NDArray[np.float64] = 0.0,
+    high_hz: float | NDArray[np.float64] = 0.0,
     order: int = 2,
     tilt_db_per_octave: float = 0.0,
     pivot_hz: float = 1000.0,
@@ -77,7 +81,8 @@ def band(
     freqs
         Frequencies in Hz, any shape.
     low_hz, high_hz
-        High-pass and low-pass corners in Hz (0 = no such skirt).
+        High-pass and low-pass corners in Hz (0 = no such skirt); arrays that broadcast
+        against ``freqs`` give one response per row.
     order
         Steepness of each skirt (6 dB per octave per order).
     tilt_db_per_octave
@@ -93,9 +98,9 @@ def band(
     """
     f = np.maximum(np.asarray(freqs, dtype=np.float64), 1.0)
     gain = (f / pivot_hz) ** (tilt_db_per_octave / 6.0206)
-    if low_hz > 0.0:
+    if np.any(np.asarray(low_hz) > 0.0):
         gain = gain / np.sqrt(1.0 + (low_hz / f) ** (2 * order))
-    if high_hz > 0.0:
+    if np.any(np.asarray(high_hz) > 0.0):
         gain = gain / np.sqrt(1.0 + (f / high_hz) ** (2 * order))
     return np.asarray(gain)
 
@@ -437,24 +442,29 @@ def bank_of(grains: Sequence[NDArray[np.floating]], length: int) -> NDArray[np.f
 
 
 def filtered(x: NDArray[np.floating], spectrum: Spectrum) -> NDArray[np.float64]:
-    """Return ``x`` filtered by an amplitude spectrum (zero phase, via one FFT; build time)."""
-    n = 1 << int(np.ceil(np.log2(x.size * 2)))
+    """Return ``x`` filtered by an amplitude spectrum (zero phase, via one FFT; build time).
+
+    ``x`` is one signal ``(n,)`` or a stack ``(..., n)`` filtered row by row (the
+    spectrum may then give one response per row).
+    """
+    size = x.shape[-1]
+    n = 1 << int(np.ceil(np.log2(size * 2)))
     freqs = np.asarray(np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE), dtype=np.float64)
     y = np.fft.irfft(np.fft.rfft(x, n) * spectrum(freqs), n)
-    return np.asarray(y[: x.size])
+    return np.asarray(y[..., :size])
 
 
 def peak_normalised(x: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Return ``x`` scaled to a peak of 1 (silence stays silent)."""
+    """Return ``x`` (or each row of a stack) scaled to a peak of 1 (silence stays silent)."""
     y = np.asarray(x, dtype=np.float64)
-    return np.asarray(y / (np.max(np.abs(y)) + 1e-12))
+    return np.asarray(y / (np.max(np.abs(y), axis=-1, keepdims=True) + 1e-12))
 
 
 def fade_tail(x: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
-    """Return ``x`` with a raised-cosine fade over its last ``frames`` frames."""
+    """Return ``x`` (or each row of a stack) with a raised-cosine fade over its last ``frames``."""
     y = x.copy()
-    m = min(frames, y.size)
-    y[-m:] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(m) + 0.5) / m)
+    m = min(frames, y.shape[-1])
+    y[..., y.shape[-1] - m :] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(m) + 0.5) / m)
     return y
 
 
@@ -517,22 +527,46 @@ def grain_set(
 
     """
     lengths = np.asarray(GRAIN_LENGTHS)
-    classes = np.zeros(len(grains), dtype=np.int64)
-    cut: list[NDArray[np.float64]] = []
+    longest = int(lengths[-1])
+    count = len(grains)
+    classes = np.zeros(count, dtype=np.int64)
+    # Grains of one size are measured and cut together, a stack at a time.
+    by_size: dict[int, list[int]] = {}
     for i, g in enumerate(grains):
-        x = np.asarray(g, dtype=np.float64)
-        loud = np.flatnonzero(np.abs(x) > np.max(np.abs(x)) * 10.0 ** (floor_db / 20.0))
-        need = int(loud[-1]) + 1 if loud.size else 1
-        k = min(int(np.searchsorted(lengths, need)), lengths.size - 1)
-        classes[i] = k
-        y = x[: lengths[k]]
-        cut.append(fade_tail(y, min(y.size // 4, 64)) if need > lengths[k] else y)
-    rows = np.zeros(len(grains), dtype=np.int64)
+        by_size.setdefault(int(np.size(g)), []).append(i)
+    stacks: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = []
+    for size, indices in by_size.items():
+        which = np.asarray(indices, dtype=np.int64)
+        x = np.stack([np.asarray(grains[i], dtype=np.float64) for i in indices])
+        x = x.reshape(which.size, size)
+        level = np.abs(x)
+        loud = level > (level.max(axis=1) * 10.0 ** (floor_db / 20.0))[:, None]
+        last = size - np.argmax(loud[:, ::-1], axis=1)
+        need = np.where(loud.any(axis=1), last, 1)
+        classes[which] = np.minimum(np.searchsorted(lengths, need), lengths.size - 1)
+        x = x[:, :longest]
+        over = np.flatnonzero(need > longest)
+        if over.size:
+            # Grains that ring past the longest bank are cut with a short fade.
+            x = x.copy()
+            m = min(x.shape[1] // 4, 64)
+            x[over, x.shape[1] - m :] *= 0.5 + 0.5 * np.cos(
+                np.pi * (np.arange(m) + 0.5) / m
+            )
+        stacks.append((which, x))
+    rows = np.zeros(count, dtype=np.int64)
     banks = []
     for k, length in enumerate(lengths):
         members = np.flatnonzero(classes == k)
         rows[members] = np.arange(members.size)
-        banks.append(bank_of([cut[i] for i in members], int(length)))
+        bank = np.zeros((members.size, int(length)), dtype=np.float32)
+        for which, x in stacks:
+            mine = np.flatnonzero(classes[which] == k)
+            if mine.size:
+                m = min(int(length), x.shape[1])
+                bank[rows[which[mine]], :m] = x[mine, :m]
+        bank.flags.writeable = False
+        banks.append(bank)
     return GrainSet(tuple(banks), classes, rows)
 
 

@@ -6,7 +6,9 @@ cached noise tables). A nail or a bristle does not glide: it sticks and slips, s
 texture's level flutters from catch to catch at a rate that follows the speed
 (``stick_slip``), and granular micro-impacts (bristles or a nail catching on the
 texture) ride on it. Scratching, brushing and hair brushing are this model with their
-own timing, materials and motion.
+own timing, materials and motion: each is a ``StrokeRecipe`` (its ``Bouts``, the
+stroke's shape, its ``StickSlip`` and its ``Friction``) beside the parts only its tool
+has (``Tips`` of bristles or strands, ``Ridges`` under a nail).
 """
 
 from __future__ import annotations
@@ -19,18 +21,16 @@ from numpy.typing import NDArray
 
 from .base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, chunk_rng
 from .dsp import fade_edges
-from .spatial import (
-    CONTROL_HOP as SPATIAL_HOP,
-    MAX_ITD_FRAMES,
-    control_points,
-    place_moving_at,
-)
+from .events import soft_limit
+from .recipe import Band, Count, NoiseBand, Range, SoftLimit
+from .spatial import MAX_ITD_FRAMES, PLACEMENT_HOP, control_points, place_moving_at
 
 TABLE_FRAMES = 1 << 18
 """Length of the cached noise tables the textures read from (5.5 s)."""
 
-CONTROL_HOP = 64
-"""Frames between points of a gesture's control curves (1.3 ms)."""
+STROKE_HOP = 64
+"""Frames between points of a stroke's control curves (speed, level, brightness: 1.3 ms,
+fine enough to follow every stick-slip catch)."""
 
 
 @lru_cache(maxsize=32)
@@ -134,8 +134,8 @@ def blend(
     dark, light
         Noise tables (``noise_table``).
     level, mix
-        Control curves (one point per ``CONTROL_HOP`` frames, at least
-        ``ceil(frames / CONTROL_HOP)`` points): amplitude, and the share of ``light``.
+        Control curves (one point per ``STROKE_HOP`` frames, at least
+        ``ceil(frames / STROKE_HOP)`` points): amplitude, and the share of ``light``.
     frames
         Length of the texture.
 
@@ -145,12 +145,12 @@ def blend(
         ``(frames,)`` texture: ``level * ((1 - mix) * dark + mix * light)``.
 
     """
-    points = -(-frames // CONTROL_HOP)
-    span = points * CONTROL_HOP
+    points = -(-frames // STROKE_HOP)
+    span = points * STROKE_HOP
     bright = (level[:points] * mix[:points])[:, None]
     dull = level[:points, None] - bright
-    out = read_table(dark, rng, span).reshape(points, CONTROL_HOP) * dull
-    out += read_table(light, rng, span).reshape(points, CONTROL_HOP) * bright
+    out = read_table(dark, rng, span).reshape(points, STROKE_HOP) * dull
+    out += read_table(light, rng, span).reshape(points, STROKE_HOP) * bright
     return out.reshape(span)[:frames]
 
 
@@ -178,7 +178,7 @@ def stick_slip(
     rng
         Generator for the catches.
     speed
-        Control curve (one point per ``CONTROL_HOP`` frames), in [0, 1].
+        Control curve (one point per ``STROKE_HOP`` frames), in [0, 1].
     rate_hz
         Catches per second at speed 1.
     depth
@@ -199,7 +199,7 @@ def stick_slip(
 
     """
     step = (steady + (1.0 - steady) * speed.astype(np.float64)) * (
-        rate_hz * CONTROL_HOP / SAMPLE_RATE
+        rate_hz * STROKE_HOP / SAMPLE_RATE
     )
     travel = np.cumsum(step) - step[0]
     knots = rng.standard_normal(int(travel[-1]) + 2)
@@ -237,7 +237,7 @@ def impact_frames(
     rng
         Generator for the impacts.
     speed
-        Control curve (one point per ``CONTROL_HOP`` frames), in [0, 1].
+        Control curve (one point per ``STROKE_HOP`` frames), in [0, 1].
     rate_hz
         Impacts per second at speed 1.
 
@@ -249,9 +249,9 @@ def impact_frames(
     """
     cum = np.cumsum(speed, dtype=np.float64)
     total = float(cum[-1])
-    count = int(rng.poisson(total * CONTROL_HOP / SAMPLE_RATE * rate_hz))
+    count = int(rng.poisson(total * STROKE_HOP / SAMPLE_RATE * rate_hz))
     where = np.searchsorted(cum, rng.uniform(0.0, total, count))
-    frames = where * CONTROL_HOP + rng.integers(0, CONTROL_HOP, count)
+    frames = where * STROKE_HOP + rng.integers(0, STROKE_HOP, count)
     return np.sort(frames).astype(np.int64)
 
 
@@ -378,13 +378,13 @@ def stroke_controls(
     Returns
     -------
     NDArray[np.float32]
-        ``(frames // CONTROL_HOP + 2,)`` speeds, one per ``CONTROL_HOP`` frames (where
+        ``(frames // STROKE_HOP + 2,)`` speeds, one per ``STROKE_HOP`` frames (where
         strokes overlap, the faster one).
 
     """
     count = offsets.size
-    size = lengths // CONTROL_HOP + 1
-    owner, local = _spans(offsets // CONTROL_HOP, size)
+    size = lengths // STROKE_HOP + 1
+    owner, local = _spans(offsets // STROKE_HOP, size)
     tau = local / np.maximum(size - 1, 1)[owner]
     power = np.exp(bias + rng.uniform(-skew, skew, count))
     sharpness = rng.uniform(0.6, 1.4, count)
@@ -394,8 +394,8 @@ def stroke_controls(
     v = bell * (1.0 + wobble * np.sin(2.0 * np.pi * rate[owner] * tau + phase[owner]))
     top = np.maximum.reduceat(v, np.cumsum(size) - size)
     v *= (peaks / np.maximum(top, 1e-9))[owner]
-    speed = np.zeros(frames // CONTROL_HOP + 2, dtype=np.float32)
-    where = (offsets // CONTROL_HOP)[owner] + local
+    speed = np.zeros(frames // STROKE_HOP + 2, dtype=np.float32)
+    where = (offsets // STROKE_HOP)[owner] + local
     keep = where < speed.size
     np.maximum.at(speed, where[keep], v[keep].astype(np.float32))
     return speed
@@ -487,13 +487,13 @@ def place_strokes(
     Each stroke sits ``spot`` degrees off the layer's path and slides ``drift`` degrees
     while it plays; the whole follows the layer's placement.
     """
-    fade_edges(mono, CONTROL_HOP)
+    fade_edges(mono, STROKE_HOP)
     az_offset = hold(
         spot,
         strokes.offsets,
         strokes.lengths,
         control_points(strokes.frames),
-        SPATIAL_HOP,
+        PLACEMENT_HOP,
         drift=drift,
     )
     stereo = place_moving_at(
@@ -587,9 +587,9 @@ def bristle_tips(
     rng
         Generator for the tips.
     speed
-        Control curve (one point per ``CONTROL_HOP`` frames), in [0, 1].
+        Control curve (one point per ``STROKE_HOP`` frames), in [0, 1].
     rate
-        Control curve (one point per ``CONTROL_HOP`` frames): tips per second.
+        Control curve (one point per ``STROKE_HOP`` frames): tips per second.
     level
         Control curve: the tips' level (linear).
     bank
@@ -609,10 +609,364 @@ def bristle_tips(
     """
     hits = impact_frames(rng, rate, 1.0)
     hits = hits[hits < frames]
-    at = hits // CONTROL_HOP
+    at = hits // STROKE_HOP
     bright = np.clip(
         speed[at] * brightness + rng.normal(0.0, 0.2, hits.size), 0.0, 0.999
     )
     grains = (bright * bank.shape[0]).astype(np.int64)
     size = np.minimum(rng.lognormal(0.0, spread, hits.size), 5.0).astype(np.float32)
     return scatter(frames, bank, grains, hits, level[at] * size)
+
+
+# The stroke family's recipe: every number a stroke trigger sets, by what it models.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Style:
+    """One way of stroking: how many strokes a bout holds and how long each lasts."""
+
+    share: float = 1.0
+    """Share of the bouts played in this style."""
+
+    strokes: Count
+    """Strokes in one bout."""
+
+    stroke_s: Range
+    """Typical length of a bout's strokes, in seconds (drawn once per bout)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Bouts:
+    """The choreography of a stroke trigger: bouts of strokes with pauses between."""
+
+    segment_s: int
+    """Length of the timeline segments, in seconds (whole chunks); each segment's
+    strokes are drawn from its own generator, so any chunk finds its strokes alone."""
+
+    per_segment: int
+    """Bouts drawn per segment (more than fit: the ones running past its end are cut)."""
+
+    styles: tuple[Style, ...]
+    """The ways of stroking the bouts are dealt from."""
+
+    stroke_jitter: Range
+    """Each stroke's length relative to its bout's typical length."""
+
+    gap_s: Range
+    """Time from the end of one stroke to the start of the next within a bout, in
+    seconds (negative: the next begins as the last one turns)."""
+
+    pause_s: Range
+    """Extra time between bouts, in seconds: the hand lifts and settles again."""
+
+    speed: Range
+    """Peak speed of a stroke, in [0, 1] (1 = the fastest stroke of the trigger)."""
+
+    spot_deg: float
+    """Spread (standard deviation) of the bouts' spots around the layer's path, in
+    degrees."""
+
+    travel_deg: float
+    """How far a stroke travels across its spot while it plays, in degrees."""
+
+    tone: Range = Range(low=0.0, high=0.0)
+    """Brightness offset of a bout (share of the fast band; default none)."""
+
+    tail_s: float = 0.05
+    """Margin a stroke must end by before the next segment, in seconds."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StickSlip:
+    """The stick-slip flutter of the tip on the surface (``stick_slip``)."""
+
+    catches_per_s: float
+    """Catches per second at full speed."""
+
+    depth: float
+    """Spread of the catches' strength (natural-log units)."""
+
+    limit: float = 2.5
+    """Softest catch, in standard deviations of the flutter (soft bound): how nearly a
+    stuck tip falls silent."""
+
+    ceiling: float | None = None
+    """Hardest slip, in standard deviations of the flutter (soft bound; default
+    ``limit``): sets the peaks."""
+
+    steady: float = 0.5
+    """Share of the catch rate that does not follow the speed (a slow tip still
+    catches)."""
+
+    even_above_speed: float | None = None
+    """Stroke speed above which the catches are scaled to a steady strength over the
+    chunk (the hand keeps an even pressure on average, so a few hard slips do not set
+    the loudness of a whole stretch), or none."""
+
+    def flutter(
+        self, rng: np.random.Generator, speed: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """Return the catches' gains over a speed curve (``stick_slip``)."""
+        catches = stick_slip(
+            rng,
+            speed,
+            self.catches_per_s,
+            self.depth,
+            limit=self.limit,
+            ceiling=self.ceiling,
+            steady=self.steady,
+        )
+        if self.even_above_speed is not None:
+            moving = speed > self.even_above_speed
+            if moving.any():
+                catches /= np.float32(np.sqrt(np.mean(catches[moving] ** 2)))
+        return catches
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Friction:
+    """The friction noise of a stroke: a cross-fade from a slow band to a fast one."""
+
+    slow: NoiseBand
+    """The noise of a slow, light stroke."""
+
+    fast: NoiseBand
+    """The noise of a fast, hard stroke."""
+
+    tables: tuple[str, str]
+    """Names of the two bands' fixed random sources (slow, fast)."""
+
+    level: float = 1.0
+    """Level of the friction noise (linear, relative to the trigger's gain)."""
+
+    level_power: float
+    """How the friction level follows the stroke's speed (level ~ speed ** power)."""
+
+    brightness_floor: float
+    """Share of the fast band at rest."""
+
+    brightness_per_speed: float
+    """Share of the fast band added at full speed."""
+
+    def brightness(self, speed: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Return the share of the fast band that a speed curve asks for (not clipped)."""
+        return self.brightness_floor + self.brightness_per_speed * speed
+
+    def texture(
+        self,
+        rng: np.random.Generator,
+        speed: NDArray[np.float32],
+        catches: NDArray[np.float32],
+        gain: np.float32,
+        brightness: NDArray[np.float32],
+        frames: int,
+    ) -> NDArray[np.float32]:
+        """Return the friction noise of strokes (``blend`` of the two bands)."""
+        return blend(
+            rng,
+            band_table(self.slow, self.tables[0]),
+            band_table(self.fast, self.tables[1]),
+            speed**self.level_power * catches * (np.float32(self.level) * gain),
+            brightness,
+            frames,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Tips:
+    """Bristle tips (or strands) catching and springing free: a dense crackle."""
+
+    per_s: float
+    """Tips springing free per second at full speed."""
+
+    level: float
+    """Level of the tips' clicks (linear, unit-energy grains, relative to the gain)."""
+
+    grains: int = 32
+    """Grains of the tips' bank, from dull to bright."""
+
+    grain_ms: float = 2.0
+    """Length of a tip's click, in milliseconds (its decay is a fifth of that)."""
+
+    resonance: Band
+    """Resonances of the dullest and the brightest click."""
+
+    rolloff_hz: float
+    """Corner of the low-pass that softens the top of every click (the air and the
+    foam), in Hz."""
+
+    brightness: float
+    """How bright the tips get at full speed (1 = the brightest grain)."""
+
+    spread: float
+    """Spread of the tips' levels (natural-log units)."""
+
+    bank: str
+    """Name of the bank's fixed random source."""
+
+    def crackle(
+        self,
+        rng: np.random.Generator,
+        speed: NDArray[np.float32],
+        rate: NDArray[np.float32],
+        level: NDArray[np.float32],
+        frames: int,
+    ) -> NDArray[np.float32]:
+        """Return the tips' crackle over a stroke (``bristle_tips``)."""
+        bank = graded_click_bank(
+            self.grains,
+            round(self.grain_ms * SAMPLE_RATE / 1000.0),
+            self.resonance.low_hz,
+            self.resonance.high_hz,
+            self.bank,
+            self.rolloff_hz,
+        )
+        return bristle_tips(
+            rng,
+            speed,
+            rate,
+            level,
+            bank,
+            frames,
+            brightness=self.brightness,
+            spread=self.spread,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Ridges:
+    """A hard tip hitting the ridges of a textured surface: sparse micro-impacts."""
+
+    per_s: Range
+    """Ridges hit per second at full speed, drawn per bout (the surface's roughness)."""
+
+    level: float
+    """Level of the clicks against the friction noise (linear, peak-1 grains)."""
+
+    grains: int = 32
+    """Grains of the clicks' bank."""
+
+    grain_ms: float
+    """Length of a click, in milliseconds (its decay fits inside)."""
+
+    resonance: Band
+    """Band the clicks' resonances are drawn from."""
+
+    size_log_mean: float
+    """Mean of a click's log-normal size (natural-log units)."""
+
+    size_spread: float
+    """Spread of the clicks' sizes (natural-log units)."""
+
+    size_cap: float
+    """Largest size a click may have (linear): a ridge stops the tip only so hard."""
+
+    bank: str
+    """Name of the bank's fixed random source."""
+
+    def clicks(
+        self,
+        rng: np.random.Generator,
+        speed: NDArray[np.float32],
+        catches: NDArray[np.float32],
+        rate: NDArray[np.float32],
+        gain: np.float32,
+        frames: int,
+    ) -> NDArray[np.float32]:
+        """Return the clicks of strokes whose ridge rate (per second) follows ``rate``."""
+        hits = impact_frames(rng, rate, 1.0)
+        hits = hits[hits < frames]
+        bank = click_bank(
+            self.grains,
+            round(self.grain_ms * SAMPLE_RATE / 1000.0),
+            self.resonance.low_hz,
+            self.resonance.high_hz,
+            self.bank,
+        )
+        sizes = (speed * catches)[hits // STROKE_HOP] * rng.lognormal(
+            self.size_log_mean, self.size_spread, hits.size
+        ).astype(np.float32)
+        return scatter(
+            frames,
+            bank,
+            rng.integers(0, bank.shape[0], hits.size),
+            hits,
+            np.minimum(sizes, np.float32(self.size_cap))
+            * (np.float32(self.level) * gain),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StrokeRecipe:
+    """What every stroke trigger sets: its choreography, its gesture, its friction.
+
+    The parts only some tools have (``Tips`` of bristles or strands, ``Ridges`` under a
+    nail) sit beside the recipe in the trigger's module.
+    """
+
+    gain: float
+    """Output gain that brings the trigger to its working level (about -20 LUFS)."""
+
+    bouts: Bouts
+    """How the strokes come: bouts, pauses, speeds, spots."""
+
+    skew: float = 0.3
+    """How far a stroke's speed peak may sit off centre (0 = symmetric bells)."""
+
+    wobble: float = 0.15
+    """Depth of the hand's speed fluctuation within a stroke."""
+
+    bias: float = 0.0
+    """Shift of the speed peaks (negative: a quick start and a long glide)."""
+
+    catches: StickSlip
+    """The stick-slip flutter of the tip."""
+
+    friction: Friction
+    """The friction noise of the tip on the surface."""
+
+    limit: SoftLimit = SoftLimit(knee=0.3, ceiling=0.55)
+    """The soft limit that bends the rare hardest slips."""
+
+    def speed(
+        self,
+        rng: np.random.Generator,
+        strokes: ChunkStrokes,
+        peaks: NDArray[np.float64],
+    ) -> NDArray[np.float32]:
+        """Return the speed curve of a chunk's strokes (``stroke_controls``)."""
+        return stroke_controls(
+            rng,
+            strokes.offsets,
+            strokes.lengths,
+            peaks,
+            strokes.frames,
+            skew=self.skew,
+            wobble=self.wobble,
+            bias=self.bias,
+        )
+
+    def place(
+        self,
+        mono: NDArray[np.float32],
+        strokes: ChunkStrokes,
+        request: ChunkRequest,
+        *,
+        spot: NDArray[np.float64],
+        drift: NDArray[np.float64],
+        salt: str,
+    ) -> NDArray[np.float32]:
+        """Return the chunk buffer of a stroke mix: soft-limited, placed around the head."""
+        soft_limit(mono, knee=self.limit.knee, ceiling=self.limit.ceiling)
+        return place_strokes(mono, strokes, request, spot=spot, drift=drift, salt=salt)
+
+
+def band_table(band: NoiseBand, salt: str) -> NDArray[np.float32]:
+    """Return the cached noise table of a noise band (``noise_table``)."""
+    return noise_table(
+        band.band.low_hz,
+        band.band.high_hz,
+        band.tilt_db_per_octave,
+        salt,
+        band.order,
+    )

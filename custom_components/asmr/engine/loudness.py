@@ -34,8 +34,9 @@ _HIGHPASS_A = (1.0, -1.99004745483398, 0.99007225036621)
 _K_IR_FRAMES = 16384  # the K-filter's impulse response has decayed below 1e-12 by then
 _BLOCK_FRAMES = 1 << 17
 _GATE_STEP_FRAMES = SAMPLE_RATE // 10  # 100 ms: gating blocks of 400 ms overlap by 75 %
-_ABSOLUTE_GATE_LUFS = -70.0
-_RELATIVE_GATE_LU = -10.0
+_ABSOLUTE_GATE_LUFS = -70.0  # BS.1770-4 eq. 4: blocks quieter than this are dropped
+_RELATIVE_GATE_LU = -10.0  # BS.1770-4 eq. 6: and blocks 10 LU under the rest
+_LOUDNESS_OFFSET_DB = -0.691  # BS.1770-4 eq. 2: K-weighted power at 1 kHz reads as LKFS
 
 
 @lru_cache(maxsize=1)
@@ -90,6 +91,38 @@ def _k_weighted_power(audio: NDArray[np.floating]) -> NDArray[np.float64]:
     return np.asarray(power.reshape(steps, _GATE_STEP_FRAMES).mean(axis=1))
 
 
+def _block_power(audio: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Return the K-weighted power of BS.1770's 400 ms gating blocks (75 % overlap)."""
+    step_power = _k_weighted_power(audio)
+    if step_power.shape[0] < 4:
+        return np.zeros(0)
+    return np.asarray(sliding_window_view(step_power, 4).mean(axis=1))
+
+
+def _lufs(power: NDArray[np.float64] | np.float64) -> NDArray[np.float64]:
+    """Return the loudness of K-weighted powers, in LUFS (``-inf`` for silence)."""
+    with np.errstate(divide="ignore"):
+        return np.asarray(_LOUDNESS_OFFSET_DB + 10.0 * np.log10(power))
+
+
+def block_loudness(audio: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Return the loudness of BS.1770's 400 ms gating blocks (75 % overlap), in LUFS.
+
+    Parameters
+    ----------
+    audio
+        ``(frames,)`` mono or ``(frames, channels)`` 48 kHz audio.
+
+    Returns
+    -------
+    NDArray[np.float64]
+        One value per block, a block every 100 ms (``-inf`` for silent blocks; empty when
+        the audio is shorter than 400 ms).
+
+    """
+    return _lufs(_block_power(audio))
+
+
 def integrated_loudness(audio: NDArray[np.floating]) -> float:
     """Return the BS.1770-4 integrated loudness of a 48 kHz signal.
 
@@ -104,20 +137,18 @@ def integrated_loudness(audio: NDArray[np.floating]) -> float:
         Loudness in LUFS (``-inf`` when everything is gated away or shorter than 400 ms).
 
     """
-    step_power = _k_weighted_power(audio)
-    if step_power.shape[0] < 4:
+    blocks = _block_power(audio)
+    if blocks.size == 0:
         return float("-inf")
-    blocks = sliding_window_view(step_power, 4).mean(axis=1)
-    with np.errstate(divide="ignore"):
-        block_lufs = -0.691 + 10.0 * np.log10(blocks)
+    block_lufs = _lufs(blocks)
     kept = blocks[block_lufs > _ABSOLUTE_GATE_LUFS]
     if kept.size == 0:
         return float("-inf")
-    relative_gate = -0.691 + 10.0 * np.log10(kept.mean()) + _RELATIVE_GATE_LU
+    relative_gate = float(_lufs(kept.mean())) + _RELATIVE_GATE_LU
     kept = blocks[(block_lufs > _ABSOLUTE_GATE_LUFS) & (block_lufs > relative_gate)]
     if kept.size == 0:
         return float("-inf")
-    return float(-0.691 + 10.0 * np.log10(kept.mean()))
+    return float(_lufs(kept.mean()))
 
 
 @lru_cache(maxsize=1)

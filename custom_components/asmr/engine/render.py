@@ -10,13 +10,16 @@ memory stays flat however long a session lasts.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
+import ctypes
 from dataclasses import dataclass
+from functools import _lru_cache_wrapper, lru_cache
 import math
+import sys
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import calibration
 from .base import (
     CHUNK_FRAMES,
     SAMPLE_RATE,
@@ -27,8 +30,14 @@ from .base import (
 )
 from .dsp import db_to_gain, mix64, raised_cosine
 from .loudness import TP_HALF_TAPS, TRUE_PEAK_CEILING_DBTP, true_peak_kernel
-from .scenes import EngineError, Scene, UnknownTriggerError
-from .triggers import TRIGGERS
+from .scenes import (
+    EngineError,
+    Scene,
+    UnknownTriggerError,
+    calibrated_gain_db,
+    layer_renderer,
+)
+from .triggers import TRIGGERS, VARIANTS
 
 DEFAULT_FADE_IN_S = 3.0
 """Length of the session's gentle fade-in, in seconds."""
@@ -76,15 +85,14 @@ def _plan(scene: Scene, seed: int) -> list[_LayerPlan]:
     plans = []
     scene_gain = scene.gain_db
     for position, layer in enumerate(scene.layers):
-        trigger = TRIGGERS.get(layer.trigger)
-        if trigger is None:
-            raise UnknownTriggerError(
-                f"scene {scene.id!r} uses unknown trigger {layer.trigger!r}"
-            )
-        gain_db = layer.level_db + calibration.TRIGGER_GAIN_DB.get(layer.trigger, 0.0)
+        try:
+            render_chunk = layer_renderer(layer)
+        except EngineError as err:
+            raise type(err)(f"scene {scene.id!r}: {err}") from None
+        gain_db = layer.level_db + calibrated_gain_db(layer)
         plans.append(
             _LayerPlan(
-                render_chunk=trigger.render_chunk,
+                render_chunk=render_chunk,
                 seed=layer_seed(seed, position, layer.trigger),
                 placement=layer.placement,
                 gain=np.float32(db_to_gain(gain_db + scene_gain)),
@@ -202,6 +210,68 @@ def _limit(
     return np.asarray(mid * curve[:, None], dtype=np.float32)
 
 
+class _MallInfo(ctypes.Structure):
+    """glibc's ``struct mallinfo2``: the allocator's statistics, in bytes."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+@lru_cache(maxsize=1)
+def _allocator() -> tuple[Callable[[int], int], Callable[[], _MallInfo]] | None:
+    """Return glibc's ``malloc_trim`` and ``mallinfo2``, or None under another C library."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim, info = libc.malloc_trim, libc.mallinfo2
+    except (AttributeError, OSError, TypeError):
+        return None
+    info.restype = _MallInfo
+    return trim, info
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the system (glibc; elsewhere a no-op).
+
+    Building grain banks and noise tables takes large scratch arrays; once freed, glibc
+    keeps that memory mapped for later use unless the heap is trimmed, so a process that
+    has built its banks would hold far more than the banks themselves.
+    """
+    allocator = _allocator()
+    if allocator is not None:
+        allocator[0](0)
+
+
+@lru_cache(maxsize=1)
+def _engine_caches() -> tuple[Callable[[], Any], ...]:
+    """Return the ``cache_info`` of every cache the engine's modules keep."""
+    package = __name__.rpartition(".")[0]
+    return tuple(
+        value.cache_info
+        for name, module in list(sys.modules.items())
+        if module is not None and name.startswith(package + ".")
+        for value in vars(module).values()
+        if isinstance(value, _lru_cache_wrapper) and value.__module__ == name
+    )
+
+
+def _builds() -> int:
+    """Return how often the engine's caches have had to build something."""
+    return sum(info().misses for info in _engine_caches())
+
+
 def warm_up(trigger_ids: Iterable[str] | None = None) -> None:
     """Build the triggers' cached grain banks and tables ahead of the first session.
 
@@ -211,14 +281,17 @@ def warm_up(trigger_ids: Iterable[str] | None = None) -> None:
     Parameters
     ----------
     trigger_ids
-        Triggers to prepare (default: all).
+        Triggers to prepare, each with its variants (default: all).
 
     """
     for trigger_id in TRIGGERS if trigger_ids is None else trigger_ids:
         trigger = TRIGGERS.get(trigger_id)
         if trigger is None:
             raise UnknownTriggerError(f"unknown trigger {trigger_id!r}")
-        trigger.render_chunk(ChunkRequest(seed=0, index=0, placement=_WARM_PLACEMENT))
+        renderers = {trigger.render_chunk, *VARIANTS.get(trigger_id, {}).values()}
+        for render_chunk in renderers:
+            render_chunk(ChunkRequest(seed=0, index=0, placement=_WARM_PLACEMENT))
+    release_free_memory()
 
 
 _WARM_PLACEMENT = Placement(azimuth=30.0, sweep=30.0, period_s=20.0)
@@ -303,7 +376,35 @@ def render(
     fade_in = round(fade_in_s * SAMPLE_RATE)
     fade_out = min(round(fade_out_s * SAMPLE_RATE), int(stop))
     envelope = _Envelope(fade_in, fade_out, int(stop))
-    return _reblock(_chunks(plans, envelope, int(start), int(stop)), int(blocksize))
+    chunks = _released(_chunks(plans, envelope, int(start), int(stop)))
+    return _reblock(chunks, int(blocksize))
+
+
+def _released(
+    chunks: Iterator[NDArray[np.float32]],
+) -> Iterator[NDArray[np.float32]]:
+    """Yield the chunks, giving back the scratch memory of banks built for the render.
+
+    The first chunk builds whatever banks and tables the layers were missing; if it
+    built any, the heap's free pages are handed back before the chunk is yielded, and
+    again when the render ends (its working memory is free then too). A render that
+    built nothing leaves the heap as it is: trimming it would only have its pages
+    faulted in again.
+    """
+    before = _builds()
+    first = True
+    built = False
+    try:
+        for chunk in chunks:
+            if first:
+                first = False
+                built = _builds() != before
+                if built:
+                    release_free_memory()
+            yield chunk
+    finally:
+        if built:
+            release_free_memory()
 
 
 def _chunks(
@@ -408,10 +509,16 @@ class _Pending:
         """Return pending chunk ``index`` as one (frames, 2) array and forget it."""
         mix = self._interleaved.pop(index, None)
         planar = self._planar.pop(index, None)
+        if planar is None:
+            return np.zeros((CHUNK_FRAMES, 2), dtype=np.float32) if mix is None else mix
+        # Channel by channel: numpy copies a transposed 2-D view several times slower.
         if mix is None:
-            mix = np.zeros((CHUNK_FRAMES, 2), dtype=np.float32)
-        if planar is not None:
-            mix += planar.T
+            mix = np.empty((CHUNK_FRAMES, 2), dtype=np.float32)
+            for ear in range(2):
+                np.add(planar[ear], np.float32(0.0), out=mix[:, ear])
+        else:
+            for ear in range(2):
+                mix[:, ear] += planar[ear]
         return mix
 
 

@@ -46,8 +46,9 @@ FAR_GAIN_DB = -3.5
 SHADOW_DB = -7.0
 """Extra high-frequency loss of the far ear at 90 degrees, in dB."""
 
-CONTROL_HOP = 256
-"""Frames between control points of a moving placement (5.3 ms at 48 kHz)."""
+PLACEMENT_HOP = 256
+"""Frames between control points of a moving placement (5.3 ms at 48 kHz): a moving
+source's gains and delay step this often, far below what an ear follows."""
 
 _SHADOW_HALF = 7  # group delay of the 15-tap triangular head-shadow lowpass, in frames
 _SHADOW_MIX = 1.0 - 10.0 ** (SHADOW_DB / 20.0)
@@ -288,7 +289,7 @@ def place_moving(
     mono: NDArray[np.float32],
     azimuth_deg: NDArray[np.float64],
     *,
-    hop: int = CONTROL_HOP,
+    hop: int = PLACEMENT_HOP,
 ) -> NDArray[np.float32]:
     """Place a long mono sound whose azimuth changes while it plays.
 
@@ -362,7 +363,7 @@ def place_moving_at(
         Separates layers that share a seed (passed to ``azimuth_at``).
     offset_deg
         Extra azimuth added to the motion (e.g. a per-gesture jitter): a scalar, or one
-        value per control point (``control_points(n)`` values, ``CONTROL_HOP`` apart).
+        value per control point (``control_points(n)`` values, ``PLACEMENT_HOP`` apart).
     drift_deg
         Extra azimuth the sound travels, linearly, from its start to its end (a stroke
         sweeping past the ear).
@@ -374,7 +375,7 @@ def place_moving_at(
 
     """
     steps = control_points(mono.size) - 1
-    t = start_s + np.arange(steps + 1) * (CONTROL_HOP / SAMPLE_RATE)
+    t = start_s + np.arange(steps + 1) * (PLACEMENT_HOP / SAMPLE_RATE)
     az = azimuth_at(placement, seed, t, salt=salt) + np.asarray(
         offset_deg, dtype=np.float64
     )
@@ -384,8 +385,8 @@ def place_moving_at(
 
 
 def control_points(frames: int) -> int:
-    """Return how many control points (``CONTROL_HOP`` apart) cover ``frames`` frames."""
-    return -(-frames // CONTROL_HOP) + 1
+    """Return how many control points (``PLACEMENT_HOP`` apart) cover ``frames`` frames."""
+    return -(-frames // PLACEMENT_HOP) + 1
 
 
 def _delayed_blocks(

@@ -13,96 +13,138 @@ every stroke travels across it, so the sound sweeps between the ears.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
-from ..events import soft_limit
+from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
 from ..gestures import (
-    CONTROL_HOP,
-    blend,
-    bristle_tips,
-    graded_click_bank,
+    STROKE_HOP,
+    Bouts,
+    Friction,
+    StickSlip,
+    StrokeRecipe,
+    Style,
+    Tips,
+    band_table,
     hold,
-    noise_table,
-    place_strokes,
     read_table,
-    stick_slip,
-    stroke_controls,
     strokes_in_chunk,
 )
+from ..recipe import Band, Count, NoiseBand, Range
 
-SEGMENT_S = 8
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Press:
+    """The foam giving under the brush: a faint low rumble that follows the pressure."""
+
+    stretch: int
+    """How much slower than the bristles' noise the rumble is read (its band moves down
+    by that factor)."""
+
+    level: float
+    """Level of the rumble (linear, relative to the trigger's gain)."""
+
+    smooth_ms: float
+    """Time the pressure is smoothed over, in milliseconds: the foam gives slowly."""
+
+
+TIPS = Tips(
+    # Thousands of bristle tips catch on the foam and spring free.
+    per_s=1500.0,
+    level=4.0,
+    grain_ms=2.0,
+    resonance=Band(low_hz=1500.0, high_hz=10000.0),
+    # The foam and the air soften the very top of every click.
+    rolloff_hz=6000.0,
+    brightness=1.2,
+    spread=0.9,
+    bank="brush",
+)
+"""The strands snapping free of the bristles."""
+
+RECIPE = StrokeRecipe(
+    # Calibrated so that the trigger plays at about -20 LUFS before the table's gain.
+    gain=0.115,
+    bouts=Bouts(
+        segment_s=8,
+        per_segment=14,
+        styles=(
+            # Quick flicks back and forth, the commonest ASMR brush stroke.
+            Style(
+                share=0.6,
+                strokes=Count(low=4, high=10),
+                stroke_s=Range(low=0.2, high=0.45),
+            ),
+            # Sweeps of about a second across the foam.
+            Style(
+                share=0.2,
+                strokes=Count(low=2, high=4),
+                stroke_s=Range(low=0.6, high=1.1),
+            ),
+            # Circular dabbing: short touches in a row.
+            Style(
+                share=0.2,
+                strokes=Count(low=5, high=11),
+                stroke_s=Range(low=0.18, high=0.3),
+            ),
+        ),
+        stroke_jitter=Range(low=0.8, high=1.2),
+        # Back and forth without lifting: the next stroke starts as the last one turns
+        # (the gap of a stroke of a second or more; a shorter stroke turns quicker).
+        gap_s=Range(low=-0.05, high=0.08),
+        # Between runs the brush lifts into silence.
+        pause_s=Range(low=0.3, high=0.9),
+        speed=Range(low=0.6, high=1.0),
+        # Each run sits at its own spot around the head.
+        spot_deg=20.0,
+        # Every stroke travels across its spot: the sound sweeps between the ears.
+        travel_deg=50.0,
+        # Some runs press the bristles flatter (duller) or lighter (airier).
+        tone=Range(low=-0.1, high=0.1),
+    ),
+    # A flick starts and ends at rest; its peak wanders more than a nail's.
+    skew=0.4,
+    wobble=0.1,
+    catches=StickSlip(
+        # The brush bending, snagging and springing free.
+        catches_per_s=15.0,
+        # Soft bristles: the catches vary less than a nail's.
+        depth=0.6,
+        limit=1.5,
+    ),
+    friction=Friction(
+        # A slow stroke: a soft, dark swish of the bristles.
+        slow=NoiseBand(
+            band=Band(low_hz=150.0, high_hz=2000.0), tilt_db_per_octave=-2.0
+        ),
+        # A fast stroke: an airy swish up to 5 kHz.
+        fast=NoiseBand(
+            band=Band(low_hz=250.0, high_hz=5000.0), tilt_db_per_octave=-1.0
+        ),
+        tables=("brush-soft", "brush-airy"),
+        # The swish sits under the tips' crackle.
+        level=0.4,
+        level_power=0.9,
+        brightness_floor=0.15,
+        brightness_per_speed=0.55,
+    ),
+)
+"""Soft brushing: a soft brush on a microphone's foam."""
+
+PRESS = Press(
+    # The bristles' noise read ten times slower: 150-2000 Hz becomes 15-200 Hz.
+    stretch=10,
+    level=0.3,
+    # 40 control points (53 ms).
+    smooth_ms=53.3,
+)
+"""The foam giving under the brush, close to the capsule."""
+
+SEGMENT_S = RECIPE.bouts.segment_s
 """Length of the timeline segments, in seconds (whole chunks)."""
-
-GAIN = 0.115
-"""Output gain that brings the trigger to its working level (about -20 LUFS)."""
-
-CATCH_HZ = 15.0
-"""Bristle catches per second at full speed (the brush bending, snagging, springing free)."""
-
-CATCH_DEPTH = 0.6
-"""Spread of the catches' strength (natural-log units)."""
-
-SWISH_LEVEL = 0.4
-"""Level of the bristles' friction noise."""
-
-SOFT = (150.0, 2000.0, -2.0)
-"""Band (Hz) and tilt (dB per octave) of the bristles' noise on a slow stroke."""
-
-AIRY = (250.0, 5000.0, -1.0)
-"""Band (Hz) and tilt (dB per octave) of the bristles' noise on a fast stroke."""
-
-LEVEL_POWER = 0.9
-"""How the friction level follows the stroke's speed."""
-
-TIP_HZ = 1500.0
-"""Bristle tips springing free of the foam per second at full speed."""
-
-TIP_LEVEL = 4.0
-"""Level of the bristle tips' clicks (unit-energy grains)."""
-
-TIP_GRAINS = 32
-"""Grains of the tips' bank, from dull to bright."""
-
-TIP_FRAMES = 96
-"""Length of a tip's click, in frames (its decay is a fifth of that)."""
-
-TIP_BAND = (1500.0, 10000.0)
-"""Resonances of the dullest and the brightest tip click, in Hz."""
-
-TIP_ROLLOFF = 6000.0
-"""Corner of the low-pass that softens the top of every click, in Hz."""
-
-TIP_BRIGHTNESS = 1.2
-"""How bright the tips get at full speed (1 = the brightest grain)."""
-
-TIP_SPREAD = 0.9
-"""Spread of the tips' levels (natural-log units)."""
-
-PRESS_STRETCH = 10
-"""How much slower than the bristles' noise the pressing rumble runs (its band shifts
-from 150-2000 Hz to 15-200 Hz)."""
-
-PRESS_LEVEL = 0.3
-"""Level of the pressing rumble."""
-
-PRESS_POINTS = 40
-"""Control points the pressure is smoothed over (50 ms): the foam gives slowly."""
-
-STYLES = (0.6, 0.2, 0.2)
-"""Shares of the run styles: quick flicks, sweeps, circular dabbing."""
-
-STROKE_S = ((0.2, 0.45), (0.6, 1.1), (0.18, 0.3))
-"""Range of the strokes' typical length in each style, in seconds."""
-
-KNEE = 0.3
-"""Level above which the rare hardest slips are bent softly (linear)."""
-
-CEILING = 0.55
-"""Level the bent slips never reach (linear)."""
 
 Timeline = tuple[NDArray[np.float64], ...]
 
@@ -111,31 +153,25 @@ Timeline = tuple[NDArray[np.float64], ...]
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, spot, tone."""
     rng = chunk_rng(seed, "brushing/segment", segment)
-    runs = 14
+    plan = RECIPE.bouts
+    runs = plan.per_segment
     # Each run has a style: quick flicks, sweeps, or circular dabbing.
-    style = rng.choice(3, runs, p=STYLES)
-    counts = np.choose(
-        style,
-        [
-            rng.integers(4, 11, runs),
-            rng.integers(2, 5, runs),
-            rng.integers(5, 12, runs),
-        ],
-    )
-    base = np.choose(style, [rng.uniform(*span, runs) for span in STROKE_S])
-    pause = rng.uniform(0.3, 0.9, runs)
-    spot = rng.normal(0.0, 20.0, runs)
-    tone = rng.uniform(-0.1, 0.1, runs)
+    style = rng.choice(len(plan.styles), runs, p=[s.share for s in plan.styles])
+    counts = np.choose(style, [s.strokes.draw(rng, runs) for s in plan.styles])
+    base = np.choose(style, [s.stroke_s.draw(rng, runs) for s in plan.styles])
+    pause = plan.pause_s.draw(rng, runs)
+    spot = rng.normal(0.0, plan.spot_deg, runs)
+    tone = plan.tone.draw(rng, runs)
     strokes = int(counts.sum())
     run_of = np.repeat(np.arange(runs), counts)
-    dur = base[run_of] * rng.uniform(0.8, 1.2, strokes)
+    dur = base[run_of] * plan.stroke_jitter.draw(rng, strokes)
     # Back and forth without lifting: the next stroke starts as the last one turns.
-    gap = rng.uniform(-0.05, 0.08, strokes) * np.minimum(dur, 1.0)
+    gap = plan.gap_s.draw(rng, strokes) * np.minimum(dur, 1.0)
     gap[np.cumsum(counts) - 1] += pause
     start = SEGMENT_S * segment + np.concatenate([[0.0], np.cumsum(dur + gap)[:-1]])
-    speed = rng.uniform(0.6, 1.0, strokes)
+    speed = plan.speed.draw(rng, strokes)
     # A stroke still sounding when the next segment begins is left out.
-    keep = start + dur + 0.05 < SEGMENT_S * (segment + 1)
+    keep = start + dur + plan.tail_s < SEGMENT_S * (segment + 1)
     return start[keep], dur[keep], speed[keep], spot[run_of][keep], tone[run_of][keep]
 
 
@@ -153,9 +189,8 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         ``(BUFFER_FRAMES, 2)`` stereo strokes placed around the head.
 
     """
-    t0 = request.start_s
     start, dur, speed, spot, tone = _timeline(request.seed, request.index // SEGMENT_S)
-    strokes = strokes_in_chunk(start, dur, t0)
+    strokes = strokes_in_chunk(start, dur, request.start_s)
     if strokes is None:
         return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
     rng = chunk_rng(request.seed, "brushing", request.index)
@@ -165,44 +200,34 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         strokes.lengths,
         strokes.frames,
     )
-    v = stroke_controls(
-        rng, offsets, lengths, speed[mine], frames, skew=0.4, wobble=0.1
-    )
-    tilt = hold(tone[mine], offsets, lengths, v.size, CONTROL_HOP).astype(np.float32)
-    gain = np.float32(GAIN)
-    catches = stick_slip(rng, v, CATCH_HZ, CATCH_DEPTH, limit=1.5)
-    soft = noise_table(SOFT[0], SOFT[1], SOFT[2], "brush-soft", 2)
-    mono = blend(
-        rng,
-        soft,
-        noise_table(AIRY[0], AIRY[1], AIRY[2], "brush-airy", 2),
-        v**LEVEL_POWER * catches * (np.float32(SWISH_LEVEL) * gain),
-        np.clip(0.15 + 0.55 * v + tilt, 0.0, 1.0),
-        frames,
-    )
-    mono += bristle_tips(
+    v = RECIPE.speed(rng, strokes, speed[mine])
+    tilt = hold(tone[mine], offsets, lengths, v.size, STROKE_HOP).astype(np.float32)
+    gain = np.float32(RECIPE.gain)
+    catches = RECIPE.catches.flutter(rng, v)
+    brightness = np.clip(RECIPE.friction.brightness(v) + tilt, 0.0, 1.0)
+    mono = RECIPE.friction.texture(rng, v, catches, gain, brightness, frames)
+    mono += TIPS.crackle(
         rng,
         v,
-        v * np.float32(TIP_HZ),
-        v * catches * (np.float32(TIP_LEVEL) * gain),
-        graded_click_bank(
-            TIP_GRAINS, TIP_FRAMES, TIP_BAND[0], TIP_BAND[1], "brush", TIP_ROLLOFF
-        ),
+        v * np.float32(TIPS.per_s),
+        v * catches * (np.float32(TIPS.level) * gain),
         frames,
-        brightness=TIP_BRIGHTNESS,
-        spread=TIP_SPREAD,
     )
     # The foam gives under the brush: a faint low rumble that follows the pressure (the
-    # bristles' noise read ten times slower, which moves its band below 200 Hz).
-    press = np.convolve(v, np.full(PRESS_POINTS, 1.0 / PRESS_POINTS), mode="same")
-    slow = read_table(soft, rng, frames // PRESS_STRETCH + 2)
-    ramp = np.arange(PRESS_STRETCH, dtype=np.float32) / np.float32(PRESS_STRETCH)
+    # bristles' noise read ``stretch`` times slower, which moves its band below 200 Hz).
+    points = round(PRESS.smooth_ms * SAMPLE_RATE / 1000.0 / STROKE_HOP)
+    press = np.convolve(v, np.full(points, 1.0 / points), mode="same")
+    soft = band_table(RECIPE.friction.slow, RECIPE.friction.tables[0])
+    slow = read_table(soft, rng, frames // PRESS.stretch + 2)
+    ramp = np.arange(PRESS.stretch, dtype=np.float32) / np.float32(PRESS.stretch)
     rumble = (slow[:-1, None] + np.diff(slow)[:, None] * ramp).reshape(-1)[:frames]
-    level = np.repeat((press * (PRESS_LEVEL * GAIN)).astype(np.float32), CONTROL_HOP)
+    level = np.repeat(
+        (press * (PRESS.level * RECIPE.gain)).astype(np.float32), STROKE_HOP
+    )
     mono += rumble * level[:frames]
-    sweep = np.where(np.arange(offsets.size) % 2 == 0, 25.0, -25.0)
-    soft_limit(mono, knee=KNEE, ceiling=CEILING)
-    return place_strokes(
+    half = 0.5 * RECIPE.bouts.travel_deg
+    sweep = np.where(np.arange(offsets.size) % 2 == 0, half, -half)
+    return RECIPE.place(
         mono, strokes, request, spot=spot[mine], drift=sweep, salt="brushing"
     )
 

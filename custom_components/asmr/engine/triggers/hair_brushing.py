@@ -17,73 +17,87 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
-from ..events import soft_limit
 from ..gestures import (
-    CONTROL_HOP,
-    blend,
-    bristle_tips,
-    graded_click_bank,
+    STROKE_HOP,
+    Bouts,
+    Friction,
+    StickSlip,
+    StrokeRecipe,
+    Style,
+    Tips,
     hold,
-    noise_table,
-    place_strokes,
-    stick_slip,
-    stroke_controls,
     strokes_in_chunk,
 )
+from ..recipe import Band, Count, NoiseBand, Range
 
-SEGMENT_S = 8
+TIPS = Tips(
+    # Strands snapping free of the bristles, in thick hair.
+    per_s=2000.0,
+    level=4.0,
+    grain_ms=2.0,
+    resonance=Band(low_hz=1500.0, high_hz=10000.0),
+    rolloff_hz=7000.0,
+    # A strand's click brightens fast with the brush's speed.
+    brightness=2.0,
+    spread=1.2,
+    bank="hair",
+)
+"""The strands snapping free of the bristles."""
+
+RECIPE = StrokeRecipe(
+    # Calibrated so that the trigger plays at about -20 LUFS before the table's gain.
+    gain=0.08,
+    bouts=Bouts(
+        segment_s=8,
+        per_segment=8,
+        # A run of long strokes from the crown down, each most of a second.
+        styles=(
+            Style(strokes=Count(low=3, high=7), stroke_s=Range(low=0.65, high=1.1)),
+        ),
+        stroke_jitter=Range(low=0.8, high=1.25),
+        # The brush returns to the crown through the air, in silence.
+        gap_s=Range(low=0.2, high=0.45),
+        # Between runs the hand moves to another part of the head.
+        pause_s=Range(low=0.2, high=0.7),
+        # A brush is drawn through hair firmly: the strokes vary little in speed.
+        speed=Range(low=0.8, high=1.0),
+        # Runs move from side to side of the head.
+        spot_deg=22.0,
+        # Each stroke slides up to 14 degrees past the ear, either way.
+        travel_deg=28.0,
+    ),
+    # A quick start, then a long glide down the hair.
+    skew=0.3,
+    wobble=0.15,
+    bias=-0.6,
+    catches=StickSlip(
+        # Tufts of strands gripping the bristles and letting go.
+        catches_per_s=40.0,
+        depth=1.0,
+        limit=1.5,
+    ),
+    friction=Friction(
+        # A slow stroke: the strands rub the bristles with a dull swish.
+        slow=NoiseBand(
+            band=Band(low_hz=500.0, high_hz=3500.0), tilt_db_per_octave=-1.0
+        ),
+        # A fast stroke: a bright, hissing swish of many strands at once.
+        fast=NoiseBand(band=Band(low_hz=2000.0, high_hz=9000.0)),
+        tables=("hair-dull", "hair-swish"),
+        # The swish is quiet under the strands' crackle.
+        level=0.1,
+        level_power=0.9,
+        brightness_floor=0.15,
+        brightness_per_speed=0.55,
+    ),
+)
+"""Hair brushing: a brush drawn through hair, close to one ear."""
+
+THICKNESS = Range(low=0.6, high=1.0)
+"""Thickness of the hair a run passes through: its share of the full strand rate."""
+
+SEGMENT_S = RECIPE.bouts.segment_s
 """Length of the timeline segments, in seconds (whole chunks)."""
-
-GAIN = 0.08
-"""Output gain that brings the trigger to its working level (about -20 LUFS)."""
-
-CATCH_HZ = 40.0
-"""Catches per second at full speed: tufts of strands gripping and letting go."""
-
-CATCH_DEPTH = 1.0
-"""Spread of the catches' strength (natural-log units)."""
-
-SNAG_HZ = 2000.0
-"""Strands snapping free of the bristles per second at full speed, in thick hair."""
-
-SNAG_LEVEL = 4.0
-"""Level of the strand clicks (unit-energy grains)."""
-
-SNAG_GRAINS = 32
-"""Grains of the strand clicks' bank, from dull to bright."""
-
-SNAG_FRAMES = 96
-"""Length of a strand's click, in frames (its decay is a fifth of that)."""
-
-SNAG_BAND = (1500.0, 10000.0)
-"""Resonances of the dullest and the brightest strand click, in Hz."""
-
-SNAG_ROLLOFF = 7000.0
-"""Corner of the low-pass that softens the top of every click, in Hz."""
-
-SNAG_BRIGHTNESS = 2.0
-"""How bright the strand clicks get at full speed (1 = the brightest grain)."""
-
-SNAG_SPREAD = 1.2
-"""Spread of the strand clicks' levels (natural-log units)."""
-
-SWISH_LEVEL = 0.1
-"""Level of the strands' friction noise."""
-
-DULL = (500.0, 3500.0, -1.0)
-"""Band (Hz) and tilt (dB per octave) of the strands' noise on a slow stroke."""
-
-SWISH = (2000.0, 9000.0, 0.0)
-"""Band (Hz) and tilt (dB per octave) of the strands' noise on a fast stroke."""
-
-LEVEL_POWER = 0.9
-"""How the friction level follows the stroke's speed."""
-
-KNEE = 0.3
-"""Level above which the rare hardest slips are bent softly (linear)."""
-
-CEILING = 0.55
-"""Level the bent slips never reach (linear)."""
 
 Timeline = tuple[NDArray[np.float64], ...]
 
@@ -92,20 +106,21 @@ Timeline = tuple[NDArray[np.float64], ...]
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, density, spot."""
     rng = chunk_rng(seed, "hair_brushing/segment", segment)
-    runs = 8
-    counts = rng.integers(3, 8, runs)
-    base = rng.uniform(0.65, 1.1, runs)
-    spot = rng.normal(0.0, 22.0, runs)
-    thick = rng.uniform(0.6, 1.0, runs) * SNAG_HZ
+    plan = RECIPE.bouts
+    runs = plan.per_segment
+    counts = plan.styles[0].strokes.draw(rng, runs)
+    base = plan.styles[0].stroke_s.draw(rng, runs)
+    spot = rng.normal(0.0, plan.spot_deg, runs)
+    thick = THICKNESS.draw(rng, runs) * TIPS.per_s
     strokes = int(counts.sum())
     run_of = np.repeat(np.arange(runs), counts)
-    dur = base[run_of] * rng.uniform(0.8, 1.25, strokes)
-    lift = rng.uniform(0.2, 0.45, strokes)
-    lift[np.cumsum(counts) - 1] += rng.uniform(0.2, 0.7, runs)
+    dur = base[run_of] * plan.stroke_jitter.draw(rng, strokes)
+    lift = plan.gap_s.draw(rng, strokes)
+    lift[np.cumsum(counts) - 1] += plan.pause_s.draw(rng, runs)
     start = SEGMENT_S * segment + np.concatenate([[0.0], np.cumsum(dur + lift)[:-1]])
-    speed = rng.uniform(0.8, 1.0, strokes)
+    speed = plan.speed.draw(rng, strokes)
     # A stroke still sounding when the next segment begins is left out.
-    keep = start + dur + 0.05 < SEGMENT_S * (segment + 1)
+    keep = start + dur + plan.tail_s < SEGMENT_S * (segment + 1)
     return start[keep], dur[keep], speed[keep], thick[run_of][keep], spot[run_of][keep]
 
 
@@ -123,9 +138,8 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         ``(BUFFER_FRAMES, 2)`` stereo strokes placed around the head.
 
     """
-    t0 = request.start_s
     start, dur, speed, thick, spot = _timeline(request.seed, request.index // SEGMENT_S)
-    strokes = strokes_in_chunk(start, dur, t0)
+    strokes = strokes_in_chunk(start, dur, request.start_s)
     if strokes is None:
         return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
     rng = chunk_rng(request.seed, "hair_brushing", request.index)
@@ -135,35 +149,22 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         strokes.lengths,
         strokes.frames,
     )
-    v = stroke_controls(
-        rng, offsets, lengths, speed[mine], frames, skew=0.3, wobble=0.15, bias=-0.6
-    )
-    gain = np.float32(GAIN)
-    catches = stick_slip(rng, v, CATCH_HZ, CATCH_DEPTH, limit=1.5)
-    mono = blend(
-        rng,
-        noise_table(DULL[0], DULL[1], DULL[2], "hair-dull", 2),
-        noise_table(SWISH[0], SWISH[1], SWISH[2], "hair-swish", 2),
-        v**LEVEL_POWER * catches * (np.float32(SWISH_LEVEL) * gain),
-        np.clip(0.15 + 0.55 * v, 0.0, 1.0),
-        frames,
-    )
-    density = hold(thick[mine], offsets, lengths, v.size, CONTROL_HOP)
-    mono += bristle_tips(
+    v = RECIPE.speed(rng, strokes, speed[mine])
+    gain = np.float32(RECIPE.gain)
+    catches = RECIPE.catches.flutter(rng, v)
+    brightness = np.clip(RECIPE.friction.brightness(v), 0.0, 1.0)
+    mono = RECIPE.friction.texture(rng, v, catches, gain, brightness, frames)
+    density = hold(thick[mine], offsets, lengths, v.size, STROKE_HOP)
+    mono += TIPS.crackle(
         rng,
         v,
         v * density.astype(np.float32),
-        v * catches * (np.float32(SNAG_LEVEL) * gain),
-        graded_click_bank(
-            SNAG_GRAINS, SNAG_FRAMES, SNAG_BAND[0], SNAG_BAND[1], "hair", SNAG_ROLLOFF
-        ),
+        v * catches * (np.float32(TIPS.level) * gain),
         frames,
-        brightness=SNAG_BRIGHTNESS,
-        spread=SNAG_SPREAD,
     )
-    slide = rng.uniform(-14.0, 14.0, offsets.size)
-    soft_limit(mono, knee=KNEE, ceiling=CEILING)
-    return place_strokes(
+    half = 0.5 * RECIPE.bouts.travel_deg
+    slide = rng.uniform(-half, half, offsets.size)
+    return RECIPE.place(
         mono, strokes, request, spot=spot[mine], drift=slide, salt="hair_brushing"
     )
 

@@ -8,7 +8,8 @@ about a hundred foreground droplets per second, each with its own grain, level a
 place in the stereo field, over a wide bed: a hiss of far-off rain and a drizzle
 texture of several hundred more droplets per second. The shower's intensity drifts
 slowly (droplet rate and bed level together). ``renderer(glass=...)`` sets how much of
-the rain falls on glass; the trigger's default mix has some of both.
+the rain falls on glass; the trigger's default mix has some of both, and its ``VARIANTS``
+offer rain mostly on a window pane and rain on open ground.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ BUBBLE_SHARE = 0.3
 GLASS_SHARE = 0.3
 """Share of droplets that land on a window pane in the default mix."""
 
+ON_GLASS_SHARE = 0.8
+"""Share of droplets that land on the pane in the ``on_glass`` variant: rain heard through
+a window, the pane's ticks close and the rest of the shower outside."""
+
 _SALT = "rainfall"
 _CLICKS = 160
 _BUBBLES = 256
@@ -73,45 +78,72 @@ _BUBBLE_GAIN = 0.1 * _LEVEL
 _GLASS_GAIN = 0.07 * _LEVEL
 
 
-def _click(rng: np.random.Generator, length: int) -> NDArray[np.float64]:
-    """Return a droplet impact: a short noise burst of random brightness."""
-    tau = rng.uniform(0.25e-3, 1.6e-3)
-    t = np.arange(length) / SAMPLE_RATE
-    cut = rng.uniform(1200.0, 6000.0)
-    low = rng.uniform(150.0, 600.0)
+def _clicks(
+    rng: np.random.Generator, count: int, length: int
+) -> list[NDArray[np.float64]]:
+    """Return droplet impacts: short noise bursts of random brightness.
+
+    The draws are taken grain by grain; the filtering and shaping run on the whole stack.
+    """
+    draws = []
+    for _ in range(count):
+        tau = rng.uniform(0.25e-3, 1.6e-3)
+        cut = rng.uniform(1200.0, 6000.0)
+        low = rng.uniform(150.0, 600.0)
+        draws.append((tau, cut, low, rng.standard_normal(length)))
+    taus, cuts, lows = (np.asarray([d[i] for d in draws])[:, None] for i in range(3))
     noise = filtered(
-        rng.standard_normal(length), partial(band, low_hz=low, high_hz=cut, order=2)
+        np.stack([d[3] for d in draws]),
+        partial(band, low_hz=lows, high_hz=cuts, order=2),
     )
-    y = noise * np.exp(-t / tau)
-    y[:3] *= np.array([0.3, 0.6, 0.9])
-    return peak_normalised(fade_tail(y, length // 4))
+    t = np.arange(length) / SAMPLE_RATE
+    y = noise * np.exp(-t / taus)
+    y[:, :3] *= np.array([0.3, 0.6, 0.9])
+    return list(peak_normalised(fade_tail(y, length // 4)))
 
 
-def _glass_tick(rng: np.random.Generator, length: int) -> NDArray[np.float64]:
-    """Return a drop on a window pane: a bright tick with a faint ring of a few pane modes."""
+def _glass_ticks(
+    rng: np.random.Generator, count: int, length: int
+) -> list[NDArray[np.float64]]:
+    """Return drops on a window pane: bright ticks with a faint ring of a few pane modes.
+
+    The draws are taken grain by grain; the filtering and shaping run on the whole stack.
+    """
+    noise, low, high, tau, modes = [], [], [], [], []
+    for _ in range(count):
+        noise.append(rng.standard_normal(length))
+        low.append(rng.uniform(1500.0, 3500.0))
+        high.append(rng.uniform(7000.0, 11000.0))
+        tau.append(rng.uniform(0.12e-3, 0.5e-3))
+        for _ in range(3):
+            f = rng.uniform(2000.0, 9000.0)
+            decay_s = rng.uniform(1.0e-3, 3.5e-3)
+            amp = rng.uniform(0.2, 1.0)
+            modes.append((f, decay_s, amp, rng.uniform(0, 6.3)))
     t = np.arange(length) / SAMPLE_RATE
     tick = filtered(
-        rng.standard_normal(length),
+        np.stack(noise),
         partial(
             band,
-            low_hz=rng.uniform(1500.0, 3500.0),
-            high_hz=rng.uniform(7000.0, 11000.0),
+            low_hz=np.asarray(low)[:, None],
+            high_hz=np.asarray(high)[:, None],
             order=2,
         ),
-    ) * np.exp(-t / rng.uniform(0.12e-3, 0.5e-3))
-    ring = np.zeros(length)
-    for _ in range(3):
-        f = rng.uniform(2000.0, 9000.0)
-        decay = np.exp(-t / rng.uniform(1.0e-3, 3.5e-3))
-        ring += (
-            rng.uniform(0.2, 1.0)
-            * np.sin(2.0 * np.pi * f * t + rng.uniform(0, 6.3))
-            * decay
-        )
-    ring *= 0.35 * np.max(np.abs(tick)) / (np.max(np.abs(ring)) + 1e-12)
+    ) * np.exp(-t / np.asarray(tau)[:, None])
+    mode = np.asarray(modes).reshape(count, 3, 4)
+    ring = np.zeros((count, length))
+    for k in range(3):
+        fs, decays_s, amps, phases = (mode[:, k, i, None] for i in range(4))
+        decay = np.exp(-t / decays_s)
+        ring += amps * np.sin(2.0 * np.pi * fs * t + phases) * decay
+    ring *= (
+        0.35
+        * np.max(np.abs(tick), axis=1, keepdims=True)
+        / (np.max(np.abs(ring), axis=1, keepdims=True) + 1e-12)
+    )
     y = tick + ring
-    y[:4] *= np.array([0.2, 0.5, 0.8, 0.95])
-    return peak_normalised(fade_tail(y, length // 4))
+    y[:, :4] *= np.array([0.2, 0.5, 0.8, 0.95])
+    return list(peak_normalised(fade_tail(y, length // 4)))
 
 
 @lru_cache(maxsize=1)
@@ -126,8 +158,8 @@ def _banks() -> dict[str, GrainSet]:
     radii = 10.0 ** (
         np.log10(0.3e-3) + np.log10(3.5 / 0.3) * rng.random(_BUBBLES) ** 1.6
     )
-    clicks = [_click(rng, 512) for _ in range(_CLICKS)]
-    glass = [_glass_tick(rng, 1024) for _ in range(_CLICKS)]
+    clicks = _clicks(rng, _CLICKS, 512)
+    glass = _glass_ticks(rng, _CLICKS, 1024)
     drops = list(bubbles(radii, 4096, rng))
     return {
         "click": grain_set(clicks, floor_db=-40.0),
@@ -137,9 +169,11 @@ def _banks() -> dict[str, GrainSet]:
     }
 
 
-@lru_cache(maxsize=1)
 def _beds() -> dict[str, NDArray[np.float32]]:
-    """Build the bed banks once: far hiss with some body, and drizzle on ground and glass."""
+    """Build the bed banks: far hiss with some body, and drizzle on ground and glass.
+
+    Not kept: only their mixes (``_bed``) are, one per share of window-pane drops.
+    """
     banks = _banks()
 
     def hiss(f: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -247,3 +281,11 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
 TRIGGER = Trigger(
     id="rainfall", name="Rainfall", close=False, render_chunk=render_chunk
 )
+
+VARIANTS: dict[str, Callable[[ChunkRequest], NDArray[np.float32]]] = {
+    "mixed": render_chunk,
+    "on_glass": renderer(glass=ON_GLASS_SHARE),
+    "on_ground": renderer(glass=0.0),
+}
+"""The rain a scene can pick: ``mixed`` (the default: ground with some window drops),
+``on_glass`` (mostly drops on a window pane) and ``on_ground`` (open ground only)."""

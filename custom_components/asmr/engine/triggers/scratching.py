@@ -6,10 +6,12 @@ friction noise of the nail on wood (a cross-fade between a dark and a bright ban
 nail sticks and slips: the friction level jumps from catch to catch (``stick_slip``, a
 log-normal flutter about 35 catches a second at full speed, deep enough for a stuck nail
 to fall almost silent), with tiny impacts where it hits the grain's ridges. Strokes come
-in bouts of quick back-and-forth scratches; the nail turns between strokes and the hand
-lifts and settles between bouts, so the rasp stops rather than hisses on. Each bout has
-its own roughness, brightness and spot around the head, and the whole sound follows the
-layer's motion.
+in bouts of quick back-and-forth scratches. Within a bout the nail stays on the surface:
+it reverses where the speed falls to nothing, and every other stroke is a pull, where
+the nail trails instead of digging in (softer and duller than the push). Between bouts
+the hand lifts and settles, so the rasp stops rather than hisses on. Each bout has its
+own roughness, brightness and spot around the head, each stroke travels with the nail,
+and the whole sound follows the layer's motion.
 
 Stroke timelines are drawn per segment of ``SEGMENT_S`` seconds from the segment's own
 generator, so any chunk finds its strokes without rendering the past.
@@ -17,93 +19,156 @@ generator, so any chunk finds its strokes without rendering the past.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
-from ..events import soft_limit
 from ..gestures import (
-    CONTROL_HOP,
-    blend,
-    click_bank,
+    STROKE_HOP,
+    Bouts,
+    Friction,
+    Ridges,
+    StickSlip,
+    StrokeRecipe,
+    Style,
     hold,
-    impact_frames,
-    noise_table,
-    place_strokes,
-    scatter,
-    stick_slip,
-    stroke_controls,
     strokes_in_chunk,
 )
+from ..recipe import Band, Count, NoiseBand, Range
 
-SEGMENT_S = 6
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Pull:
+    """The return stroke: a nail drawn back trails over the surface instead of digging in."""
+
+    level: float
+    """Level of a pulled stroke's rasp relative to a pushed one's (linear)."""
+
+    tone: float
+    """Brightness offset of a pulled stroke (share of the fast band)."""
+
+
+PULL = Pull(
+    # Pushed, the nail's edge digs in and chatters; pulled back, it trails and glides:
+    # a softer, duller rasp every other stroke.
+    level=0.7,
+    tone=-0.15,
+)
+"""How a pulled stroke differs from a pushed one."""
+
+RIDGES = Ridges(
+    # The grain's ridges: a fine surface gives a few hundred a second, a coarse one
+    # nearly a thousand.
+    per_s=Range(low=250.0, high=900.0),
+    # Ticks under the rasp, not taps on top of it.
+    level=0.15,
+    # A nail's tick is over within a millisecond and a bit.
+    grain_ms=1.333,
+    resonance=Band(low_hz=1500.0, high_hz=6000.0),
+    # Most ridges are shallow; a few stop the nail hard, up to threefold.
+    size_log_mean=-0.3,
+    size_spread=0.45,
+    size_cap=3.0,
+    bank="scratch",
+)
+"""A fingernail on the ridges of the wood's grain."""
+
+RECIPE = StrokeRecipe(
+    # Calibrated so that the trigger plays at about -20 LUFS before the table's gain.
+    gain=0.175,
+    bouts=Bouts(
+        segment_s=6,
+        per_segment=8,
+        # A bout is a run of quick back-and-forth scratches, a stroke every ~0.15 s.
+        styles=(
+            Style(strokes=Count(low=12, high=30), stroke_s=Range(low=0.12, high=0.18)),
+        ),
+        # No two strokes of a hand are the same length.
+        stroke_jitter=Range(low=0.8, high=1.25),
+        # The nail reverses without lifting: contact goes on through the turn, where
+        # the speed falls to nothing for an instant.
+        gap_s=Range(low=0.0, high=0.015),
+        # Between bouts the hand lifts and settles again.
+        pause_s=Range(low=0.1, high=0.3),
+        speed=Range(low=0.55, high=1.0),
+        # A nail works one patch of the surface at a time, near the layer's path.
+        spot_deg=14.0,
+        # Each stroke slides a few degrees, back and forth with the nail.
+        travel_deg=12.0,
+        # Some bouts press harder or with a sharper edge of the nail.
+        tone=Range(low=-0.1, high=0.1),
+    ),
+    catches=StickSlip(
+        # A nail on wood sticks and slips tens of times a second.
+        catches_per_s=35.0,
+        # A grainy, uneven rasp: catches vary about sevenfold in strength.
+        depth=2.0,
+        # Deep enough for a stuck nail to fall almost silent, and as high for the slips.
+        limit=2.5,
+        ceiling=2.5,
+        # The hand keeps an even pressure on average over its moving strokes.
+        even_above_speed=0.3,
+    ),
+    friction=Friction(
+        # A slow, light stroke: a dull rasp, most of its energy at 1-4 kHz.
+        slow=NoiseBand(
+            band=Band(low_hz=1000.0, high_hz=4000.0), tilt_db_per_octave=-8.0, order=4
+        ),
+        # A fast, hard stroke: brighter, reaching 5.5 kHz.
+        fast=NoiseBand(
+            band=Band(low_hz=1100.0, high_hz=5500.0), tilt_db_per_octave=-5.0, order=4
+        ),
+        tables=("scratch-dark", "scratch-bright"),
+        # Friction power grows a little slower than the speed.
+        level_power=0.75,
+        # A faster stroke gives a sharper, brighter burst.
+        brightness_floor=0.2,
+        brightness_per_speed=0.75,
+    ),
+)
+"""Scratching: fingernails on wood, in quick bouts."""
+
+SEGMENT_S = RECIPE.bouts.segment_s
 """Length of the timeline segments, in seconds (whole chunks)."""
-
-GAIN = 0.175
-"""Output gain that brings the trigger to its working level (about -20 LUFS)."""
-
-CATCH_HZ = 35.0
-"""Stick-slip catches of the nail per second at full speed."""
-
-CATCH_DEPTH = 2.0
-"""Spread of the catches' strength (natural-log units): a grainy, uneven rasp."""
-
-CATCH_LIMIT = 2.5
-"""Softest and hardest catch, in standard deviations of the flutter (soft bound)."""
-
-CATCH_BRIGHTNESS = 0.0
-"""How much brighter a harder catch sounds (share of the bright band per log unit)."""
-
-DARK = (1000.0, 4000.0, -8.0)
-"""Band (Hz) and tilt (dB per octave) of the friction noise of a slow, light stroke."""
-
-BRIGHT = (1100.0, 5500.0, -5.0)
-"""Band (Hz) and tilt (dB per octave) of the friction noise of a fast, hard stroke."""
-
-LEVEL_POWER = 0.75
-"""How the friction level follows the stroke's speed."""
-
-CATCH_CEILING = 2.5
-"""Hardest slip, in standard deviations of the flutter (soft bound): sets the peaks."""
-
-STEADY_SPEED = 0.3
-"""Stroke speed above which the catches count towards the chunk's steady strength."""
-
-CLICK_LEVEL = 0.15
-"""Level of the nail's micro-impacts against the friction noise."""
-
-KNEE = 0.3
-"""Level above which the rare hardest slips are bent softly (linear)."""
-
-CEILING = 0.55
-"""Level the bent slips never reach (linear)."""
 
 Timeline = tuple[NDArray[np.float64], ...]
 
 
 @lru_cache(maxsize=8)
 def _timeline(seed: int, segment: int) -> Timeline:
-    """Return the strokes of one segment: start (s), length (s), speed, roughness, spot, tone."""
+    """Return the strokes of one segment.
+
+    Returns
+    -------
+    tuple
+        Per stroke: start (s), length (s), peak speed, roughness (ridges per second),
+        spot (degrees), tone, and 1 for a pulled stroke (0 pushed).
+
+    """
     rng = chunk_rng(seed, "scratching/segment", segment)
-    bouts = 8
-    counts = rng.integers(12, 31, bouts)
-    base = rng.uniform(0.12, 0.18, bouts)
-    pause = rng.uniform(0.1, 0.3, bouts)
-    rough = rng.uniform(250.0, 900.0, bouts)
-    spot = rng.normal(0.0, 14.0, bouts)
-    tone = rng.uniform(-0.1, 0.1, bouts)
+    plan = RECIPE.bouts
+    bouts = plan.per_segment
+    counts = plan.styles[0].strokes.draw(rng, bouts)
+    base = plan.styles[0].stroke_s.draw(rng, bouts)
+    pause = plan.pause_s.draw(rng, bouts)
+    rough = RIDGES.per_s.draw(rng, bouts)
+    spot = rng.normal(0.0, plan.spot_deg, bouts)
+    tone = plan.tone.draw(rng, bouts)
     strokes = int(counts.sum())
     bout_of = np.repeat(np.arange(bouts), counts)
-    dur = base[bout_of] * rng.uniform(0.8, 1.25, strokes)
+    dur = base[bout_of] * plan.stroke_jitter.draw(rng, strokes)
     # The nail turns between strokes; between bouts the hand lifts and settles again.
-    gap = rng.uniform(0.015, 0.045, strokes)
+    gap = plan.gap_s.draw(rng, strokes)
     gap[np.cumsum(counts) - 1] += pause
     start = SEGMENT_S * segment + np.concatenate([[0.0], np.cumsum(dur + gap)[:-1]])
-    speed = rng.uniform(0.55, 1.0, strokes)
+    speed = plan.speed.draw(rng, strokes)
+    # Back and forth: every bout starts with a push, then pull, push, ...
+    pull = (np.arange(strokes) - np.repeat(np.cumsum(counts) - counts, counts)) % 2
     # A stroke still sounding when the next segment begins is left out.
-    keep = start + dur + 0.05 < SEGMENT_S * (segment + 1)
+    keep = start + dur + plan.tail_s < SEGMENT_S * (segment + 1)
     return (
         start[keep],
         dur[keep],
@@ -111,6 +176,7 @@ def _timeline(seed: int, segment: int) -> Timeline:
         rough[bout_of][keep],
         spot[bout_of][keep],
         tone[bout_of][keep],
+        pull[keep].astype(np.float64),
     )
 
 
@@ -128,68 +194,36 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         ``(BUFFER_FRAMES, 2)`` stereo strokes placed around the head.
 
     """
-    t0 = request.start_s
-    start, dur, speed, rough, spot, tone = _timeline(
+    start, dur, speed, rough, spot, tone, pull = _timeline(
         request.seed, request.index // SEGMENT_S
     )
-    strokes = strokes_in_chunk(start, dur, t0)
+    strokes = strokes_in_chunk(start, dur, request.start_s)
     if strokes is None:
         return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
     rng = chunk_rng(request.seed, "scratching", request.index)
-    mine, offsets, lengths, frames = (
-        strokes.mine,
-        strokes.offsets,
-        strokes.lengths,
-        strokes.frames,
-    )
-    v = stroke_controls(rng, offsets, lengths, speed[mine], frames)
-    points = v.size
-    catches = stick_slip(
-        rng, v, CATCH_HZ, CATCH_DEPTH, limit=CATCH_LIMIT, ceiling=CATCH_CEILING
-    )
-    # The hand keeps an even pressure on average: the catches are scaled to a steady
-    # strength over the chunk's strokes, so a few hard slips do not set the loudness of
-    # a whole stretch (the grain within it stays as uneven as it was).
-    moving = v > STEADY_SPEED
-    if moving.any():
-        catches /= np.float32(np.sqrt(np.mean(catches[moving] ** 2)))
-    # A faster stroke and a harder slip both give a sharper, brighter burst.
+    mine, offsets, lengths = strokes.mine, strokes.offsets, strokes.lengths
+    back = pull[mine] > 0.5
+    v = RECIPE.speed(rng, strokes, speed[mine])
+    catches = RECIPE.catches.flutter(rng, v)
+    catches *= hold(
+        np.where(back, PULL.level, 1.0), offsets, lengths, v.size, STROKE_HOP
+    ).astype(np.float32)
+    tones = tone[mine] + np.where(back, PULL.tone, 0.0)
     brightness = np.clip(
-        0.2
-        + 0.75 * v
-        + CATCH_BRIGHTNESS * np.log(catches)
-        + hold(tone[mine], offsets, lengths, points, CONTROL_HOP),
+        RECIPE.friction.brightness(v)
+        + hold(tones, offsets, lengths, v.size, STROKE_HOP),
         0.0,
         1.0,
     ).astype(np.float32)
-    gain = np.float32(GAIN)
-    mono = blend(
-        rng,
-        noise_table(DARK[0], DARK[1], DARK[2], "scratch-dark", 4),
-        noise_table(BRIGHT[0], BRIGHT[1], BRIGHT[2], "scratch-bright", 4),
-        v**LEVEL_POWER * catches * gain,
-        brightness,
-        frames,
-    )
-    rate = v * hold(rough[mine], offsets, lengths, points, CONTROL_HOP).astype(
+    gain = np.float32(RECIPE.gain)
+    mono = RECIPE.friction.texture(rng, v, catches, gain, brightness, strokes.frames)
+    rate = v * hold(rough[mine], offsets, lengths, v.size, STROKE_HOP).astype(
         np.float32
     )
-    hits = impact_frames(rng, rate, 1.0)
-    hits = hits[hits < frames]
-    bank = click_bank(32, 64, 1500.0, 6000.0, "scratch")
-    gains = (v * catches)[hits // CONTROL_HOP] * rng.lognormal(
-        -0.3, 0.45, hits.size
-    ).astype(np.float32)
-    mono += scatter(
-        frames,
-        bank,
-        rng.integers(0, bank.shape[0], hits.size),
-        hits,
-        np.minimum(gains, np.float32(3.0)) * (np.float32(CLICK_LEVEL) * gain),
-    )
-    sweep = np.where(np.arange(offsets.size) % 2 == 0, 6.0, -6.0)
-    soft_limit(mono, knee=KNEE, ceiling=CEILING)
-    return place_strokes(
+    mono += RIDGES.clicks(rng, v, catches, rate, gain, strokes.frames)
+    half = 0.5 * RECIPE.bouts.travel_deg
+    sweep = np.where(back, -half, half)
+    return RECIPE.place(
         mono, strokes, request, spot=spot[mine], drift=sweep, salt="scratching"
     )
 

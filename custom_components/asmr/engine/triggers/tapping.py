@@ -18,28 +18,41 @@ near-continuous: clusters follow each other after a short breath.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import (
-    BUFFER_FRAMES,
-    CHUNK_FRAMES,
-    SAMPLE_RATE,
-    ChunkRequest,
-    Trigger,
-    chunk_rng,
-    salt_of,
+from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..impacts import (
+    ImpactRecipe,
+    Room,
+    add_room,
+    burst_frequencies,
+    contacts,
+    damped_modes,
+    noise_bursts,
+    resonance,
 )
-from ..events import band, ramp, shaped_noise, soft_limit, with_wrap
+from ..recipe import Band, Count, Range
 from ..spatial import azimuth_at, place_events
 
-SEGMENT_S = 6
-"""Length of the timeline segments, in seconds (whole chunks)."""
+RECIPE = ImpactRecipe(
+    segment_s=6,
+    # Calibrated so that the trigger plays at about -21.5 LUFS before the table's gain.
+    gain=0.465,
+    # Every tap, glass included, has died away within 90 ms.
+    grain_ms=90.0,
+    # The strike's first milliseconds are bent above 40 % of the peak.
+    knee=0.4,
+    # Taps are close: the room answers 32 dB down, and a small room dies in 0.35 s.
+    room=Room(level=0.025, rt60_s=0.35),
+)
+"""Tapping: fingertips and nails on objects held close, in a small room."""
 
-GAIN = 0.465
-"""Output gain that brings the trigger to its working level (about -21.5 LUFS)."""
+SEGMENT_S = RECIPE.segment_s
+"""Length of the timeline segments, in seconds (whole chunks)."""
 
 OBJECTS = 10
 """Objects per material in the grain bank."""
@@ -47,247 +60,162 @@ OBJECTS = 10
 STRIKES = 4
 """Ways each object is struck, darkest (soft fingertip) first, brightest (nail) last."""
 
-GRAIN_S = 0.09
-"""Longest tap grain, in seconds (every tap has died away by then)."""
 
-BURST_MARGIN = 1024
-"""Frames of an FFT frame beyond a noise burst, where the filter's lead and tail fall."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Material:
+    """What a tapped object is made of: where its modes and its body sound."""
 
-MATERIALS: dict[str, tuple[tuple[float, float], float, tuple[float, float], float]] = {
-    # lowest mode (Hz), its decay (s), body resonance range (Hz), level
-    "wood": ((170.0, 520.0), 0.012, (500.0, 2600.0), 1.0),
-    "plastic": ((380.0, 1100.0), 0.009, (900.0, 4200.0), 1.0),
-    "glass": ((1300.0, 3200.0), 0.016, (2200.0, 7000.0), 0.9),
+    lowest_mode: Band
+    """Range the object's lowest mode is drawn from (log-uniformly)."""
+
+    mode_decay_ms: float
+    """Decay time constant of the lowest mode, in milliseconds (held objects are
+    heavily damped)."""
+
+    body: Band
+    """Range the body's broad resonances are drawn from (log-uniformly)."""
+
+    body_decay_scale: float = 1.0
+    """The body burst's decay relative to the tap model's."""
+
+    level: float = 1.0
+    """Peak of the material's grains (linear)."""
+
+    share: float
+    """Share of the clusters tapped on this material."""
+
+
+MATERIALS: dict[str, Material] = {
+    # Wood is dull and quick: low modes, a low body, a slower body burst.
+    "wood": Material(
+        lowest_mode=Band(low_hz=170.0, high_hz=520.0),
+        mode_decay_ms=12.0,
+        body=Band(low_hz=500.0, high_hz=2600.0),
+        body_decay_scale=1.4,
+        share=0.45,
+    ),
+    # Plastic is a little brighter and damps fastest.
+    "plastic": Material(
+        lowest_mode=Band(low_hz=380.0, high_hz=1100.0),
+        mode_decay_ms=9.0,
+        body=Band(low_hz=900.0, high_hz=4200.0),
+        share=0.38,
+    ),
+    # Glass is bright with the longest, still brief, ring; a little quieter.
+    "glass": Material(
+        lowest_mode=Band(low_hz=1300.0, high_hz=3200.0),
+        mode_decay_ms=16.0,
+        body=Band(low_hz=2200.0, high_hz=7000.0),
+        level=0.9,
+        share=0.17,
+    ),
 }
-"""Recipe of each material: its lowest mode, how fast that dies, where its body sounds."""
+"""The materials tapped, by name."""
 
-MODE_LEVEL = 0.5
-"""Peak of an object's low modes relative to its body burst."""
 
-BODY_DECAY_S = 0.008
-"""Decay time constant of the body burst (wood's is 40 % longer: it is duller)."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Tap:
+    """How a fingertip or a nail strikes a held object, and how the object answers."""
 
-ATTACK_S = 0.002
-"""Rise time of the body burst under a soft fingertip (a nail's is five times quicker)."""
+    mode_ratios: tuple[Range, ...]
+    """Frequencies of the second and later modes relative to the lowest."""
 
-KNEE = 0.4
-"""Share of a tap's peak above which its first milliseconds are softly compressed."""
+    mode_decay_jitter: Range
+    """An object's mode decay relative to its material's."""
+
+    mode_damping_power: float
+    """How the modes' decay times follow their frequency ratio (tau ~ ratio ** power)."""
+
+    mode_excitation: Range
+    """How strongly a strike excites each mode, before the contact's low-pass."""
+
+    lowest_mode_floor: float
+    """Least excitation of the lowest mode: every strike moves the whole object."""
+
+    mode_retune: Range
+    """Each strike's mode decays relative to the object's."""
+
+    mode_level: float
+    """Peak of an object's low modes relative to its body burst."""
+
+    body_q: Range
+    """Quality factor of the body's broad resonances."""
+
+    body_weight: Range
+    """Level of each body resonance."""
+
+    body_rolloff_hz: float
+    """Corner of the fourth-order roll-off over the body's answer, in Hz."""
+
+    body_decay_ms: float
+    """Decay time constant of the body burst, in milliseconds."""
+
+    body_decay_jitter: Range
+    """A strike's body decay relative to its object's."""
+
+    attack_ms: float
+    """Rise time of the body burst under a soft fingertip, in milliseconds."""
+
+    nail_attack: float
+    """A nail's rise time relative to a fingertip's."""
+
+    nail_contact_s: float
+    """How long a nail stays on the surface, in seconds."""
+
+    pad_contact_s: float
+    """How much longer a soft fingertip stays on it, in seconds."""
+
+    contact_smear: float
+    """Strength of the low-pass a contact of some length puts on the body burst."""
+
+    body_level: float
+    """Level of a fingertip's body burst."""
+
+    body_level_per_hardness: float
+    """Extra level of the body burst under the hardest strike (a nail)."""
+
+    tick_level: float
+    """Level of a fingertip's contact burst."""
+
+    tick_level_per_hardness: float
+    """Extra level of the contact burst under the hardest strike (a nail's click)."""
+
+
+TAP = Tap(
+    # A plate-like object: inharmonic modes, the higher ones damped faster.
+    mode_ratios=(Range(low=1.5, high=1.9), Range(low=2.3, high=3.0)),
+    mode_decay_jitter=Range(low=0.75, high=1.3),
+    mode_damping_power=-0.7,
+    mode_excitation=Range(low=0.4, high=1.0),
+    lowest_mode_floor=0.5,
+    mode_retune=Range(low=0.9, high=1.1),
+    mode_level=0.5,
+    # Held objects sound through a few broad, heavily damped body resonances.
+    body_q=Range(low=1.2, high=2.5),
+    body_weight=Range(low=0.5, high=1.0),
+    body_rolloff_hz=12000.0,
+    body_decay_ms=8.0,
+    body_decay_jitter=Range(low=0.8, high=1.3),
+    # A fingertip presses in over a couple of milliseconds; a nail five times quicker.
+    attack_ms=2.0,
+    nail_attack=0.2,
+    # A nail touches for a fraction of a millisecond, a soft fingertip for four more:
+    # it excites the low modes and barely the high ones.
+    nail_contact_s=0.0003,
+    pad_contact_s=0.004,
+    contact_smear=2.0,
+    body_level=0.72,
+    body_level_per_hardness=0.28,
+    tick_level=0.15,
+    tick_level_per_hardness=0.55,
+)
+"""The tap model every object is struck with."""
 
 STRENGTH_POWER = 0.6
 """How much of the strength of a tap reaches its level (the rest only its brightness)."""
 
-ROOM_LEVEL = 0.025
-"""Amplitude of the room's tail after a tap, relative to the tap's peak (taps are close)."""
-
-ROOM_RT60_S = 0.35
-"""Reverberation time of the room, in seconds."""
-
 Bank = tuple[NDArray[np.float32], ...]
 Timeline = tuple[NDArray[np.float64], ...]
-
-
-def resonance(
-    f: NDArray[np.float64], centre_hz: float, q: float
-) -> NDArray[np.float64]:
-    """Return the magnitude of a second-order band-pass (peak 1) at frequencies ``f``."""
-    x = np.maximum(f, 1.0) / centre_hz
-    return np.asarray(1.0 / np.sqrt(1.0 + q * q * (x - 1.0 / x) ** 2))
-
-
-def burst_frequencies(frames: int) -> NDArray[np.float64]:
-    """Return the FFT bin frequencies (Hz) that ``noise_bursts`` of ``frames`` use."""
-    size = 1 << int(np.ceil(np.log2(frames + BURST_MARGIN)))
-    return np.asarray(np.fft.rfftfreq(size, 1.0 / SAMPLE_RATE))
-
-
-def noise_bursts(
-    rng: np.random.Generator,
-    frames: int,
-    gains: NDArray[np.float64],
-    *,
-    attack_s: NDArray[np.float64],
-    decay_s: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Return bursts of noise with a quick rise and an exponential decay, then filtered.
-
-    The envelope shapes the excitation (the force of the impact, rough at a fine
-    scale) and the struck object's response filters it, so an onset is as bright as
-    the response lets it be and no brighter. The filter is zero phase; its short
-    lead before the onset falls in the unused end of the FFT frame and is dropped.
-
-    Parameters
-    ----------
-    rng
-        Generator of the noise.
-    frames
-        Length of each burst.
-    gains
-        Amplitude response at ``burst_frequencies(frames)``: ``(bins,)`` for all
-        bursts or ``(n, bins)`` one per burst.
-    attack_s, decay_s
-        ``(n,)`` rise and decay time constants, in seconds.
-
-    Returns
-    -------
-    NDArray[np.float64]
-        ``(n, frames)`` bursts, each with a peak of 1.
-
-    """
-    bins = np.shape(gains)[-1]
-    size = 2 * (bins - 1)
-    attack = np.asarray(attack_s, dtype=np.float64)[:, None]
-    decay = np.asarray(decay_s, dtype=np.float64)[:, None]
-    count = attack.shape[0]
-    # exp(-t / tau) at every frame, as running products of the per-frame factor.
-    rise = np.cumprod(
-        np.broadcast_to(np.exp(-1.0 / (attack * SAMPLE_RATE)), (count, frames)), axis=1
-    )
-    fall = np.cumprod(
-        np.broadcast_to(np.exp(-1.0 / (decay * SAMPLE_RATE)), (count, frames)), axis=1
-    )
-    excitation = np.zeros((count, size))
-    excitation[:, 1:frames] = rng.standard_normal((count, frames))[:, 1:] * (
-        (1.0 - rise[:, :-1]) * fall[:, :-1]
-    )
-    bursts = np.fft.irfft(np.fft.rfft(excitation) * gains, size)[:, :frames]
-    return np.asarray(bursts / (np.max(np.abs(bursts), axis=1, keepdims=True) + 1e-12))
-
-
-def damped_modes(
-    rng: np.random.Generator,
-    freqs: NDArray[np.float64],
-    taus: NDArray[np.float64],
-    amps: NDArray[np.float64],
-    frames: int,
-) -> NDArray[np.float64]:
-    """Return a sum of exponentially damped sinusoids, each starting from zero.
-
-    Parameters
-    ----------
-    rng
-        Generator of small phase offsets.
-    freqs, taus, amps
-        ``(k,)`` frequencies (Hz), decay time constants (s) and amplitudes of the modes.
-    frames
-        Length of the result.
-
-    Returns
-    -------
-    NDArray[np.float64]
-        ``(frames,)`` sum of the modes.
-
-    """
-    phases = rng.uniform(-0.2, 0.2, freqs.size)
-    # Each mode turns and shrinks by the same complex factor every frame.
-    step = np.exp(-1.0 / (taus * SAMPLE_RATE) + 2j * np.pi * freqs / SAMPLE_RATE)
-    turns = np.cumprod(np.broadcast_to(step[:, None], (freqs.size, frames)), axis=1)
-    modes = (turns / step[:, None] * np.exp(1j * phases)[:, None]).imag
-    return np.asarray(amps @ modes)
-
-
-def contacts(
-    rng: np.random.Generator, frames: int, hardness: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Return the contact bursts of strikes: a nail's bright tick or a fingertip's pad.
-
-    Parameters
-    ----------
-    rng
-        Generator of the noise.
-    frames
-        Length of each burst.
-    hardness
-        ``(n,)`` from 0 (soft fingertip: a dull pad a few milliseconds long) to 1
-        (nail: a sharp click well under a millisecond, bright up to 10 kHz and beyond).
-
-    Returns
-    -------
-    NDArray[np.float64]
-        ``(n, frames)`` bursts, each with a peak of 1.
-
-    """
-    h = np.asarray(hardness, dtype=np.float64)
-    corner = 1200.0 * 9.0 ** h[:, None]
-    decay = 0.0025 * 0.12**h
-    # A contact is over within ten decay times: only that much is synthesised.
-    short = min(frames, int(10.0 * float(decay.max()) * SAMPLE_RATE) + 1)
-    f = burst_frequencies(short)
-    gains = (f / (f + 150.0)) / np.sqrt(1.0 + (f / corner) ** 4)
-    out = np.zeros((h.size, frames))
-    out[:, :short] = noise_bursts(
-        rng, short, gains, attack_s=0.25 * decay, decay_s=decay
-    )
-    return out
-
-
-def trimmed(grain: NDArray[np.float64], floor: float = 1e-3) -> NDArray[np.float64]:
-    """Return a grain cut where it stays below ``floor`` of its peak, with a short fade."""
-    loud = np.flatnonzero(np.abs(grain) > floor * np.max(np.abs(grain)))
-    end = int(loud[-1]) + 1 if loud.size else grain.size
-    out = grain[: max(end, 64)].copy()
-    tail = min(out.size // 4, 240)
-    out[-tail:] *= 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, tail))
-    return out
-
-
-ROOM_HOP = 64
-"""Frames between control points of a room tail's envelope."""
-
-ROOM_SPAN = CHUNK_FRAMES + 25 * 1024
-"""Frames of a chunk buffer that room tails reach (tails of 0.35 s are down 90 dB)."""
-
-
-@lru_cache(maxsize=1)
-def _room_noise() -> NDArray[np.float32]:
-    """Return the cached diffuse noise that room tails are cut from (1.4 s, circular)."""
-    noise = shaped_noise(
-        1 << 16,
-        lambda f: band(f, low_hz=250.0, high_hz=7000.0, tilt_db_per_octave=-2.0),
-        seed=salt_of("room-noise"),
-    )
-    return with_wrap(noise, ROOM_SPAN)
-
-
-def add_room(
-    out: NDArray[np.float32],
-    rng: np.random.Generator,
-    starts: NDArray[np.int64],
-    gains: NDArray[np.float64],
-    *,
-    rt60_s: float,
-) -> None:
-    """Add the diffuse tail of a small room after each event, independently in each ear.
-
-    Every event (a tap, a keystroke) excites the room; what comes back after the first
-    few milliseconds is a dense, exponentially decaying noise, different in each ear.
-    The tails are noise cut from a cached bank at a random offset per ear, under one
-    envelope that sums the events' decays: one multiply per frame and ear.
-
-    Parameters
-    ----------
-    out
-        ``(BUFFER_FRAMES, 2)`` chunk buffer, changed in place.
-    rng
-        The chunk's generator (two offsets are drawn).
-    starts
-        ``(e,)`` event starts in frames from the chunk start, within the chunk.
-    gains
-        ``(e,)`` amplitude of each event's tail at its start.
-    rt60_s
-        Time for a tail to fall by 60 dB, in seconds (at most about 0.35 s: longer
-        tails would be cut at ``ROOM_SPAN``).
-
-    """
-    if starts.size == 0:
-        return
-    at = np.arange(ROOM_SPAN // ROOM_HOP + 1) * ROOM_HOP
-    since = (at[None, :] - starts[:, None] - 2 * ROOM_HOP) / SAMPLE_RATE
-    decay = np.exp(-6.91 / rt60_s * np.maximum(since, 0.0)) * (since >= 0.0)
-    envelope = ramp(gains @ decay, ROOM_HOP)
-    noise = _room_noise()
-    for ear, offset in enumerate(rng.integers(0, noise.size - ROOM_SPAN, 2)):
-        o = int(offset)
-        out[:ROOM_SPAN, ear] += noise[o : o + ROOM_SPAN] * envelope
 
 
 def _object_taps(rng: np.random.Generator, name: str) -> list[NDArray[np.float64]]:
@@ -296,49 +224,54 @@ def _object_taps(rng: np.random.Generator, name: str) -> list[NDArray[np.float64
     A tap is the contact burst, the body burst (noise through the object's broad
     resonances) and the object's few low modes, all brief.
     """
-    frames = int(GRAIN_S * SAMPLE_RATE)
-    (lo, hi), decay_s, (body_lo, body_hi), _ = MATERIALS[name]
+    frames = RECIPE.grain_frames
+    material = MATERIALS[name]
+    lo, hi = material.lowest_mode.low_hz, material.lowest_mode.high_hz
+    decay_s = material.mode_decay_ms / 1000.0
+    body_lo, body_hi = material.body.low_hz, material.body.high_hz
     f0 = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     # A plate-like object: inharmonic modes, the higher ones damped faster.
-    ratios = np.array([1.0, rng.uniform(1.5, 1.9), rng.uniform(2.3, 3.0)])
+    ratios = np.array([1.0, *[r.draw_one(rng) for r in TAP.mode_ratios]])
     freqs = f0 * ratios
-    taus = decay_s * rng.uniform(0.75, 1.3) * ratios**-0.7
+    taus = (
+        decay_s * TAP.mode_decay_jitter.draw_one(rng) * ratios**TAP.mode_damping_power
+    )
     centres = np.exp(rng.uniform(np.log(body_lo), np.log(body_hi), 3))
-    qs = rng.uniform(1.2, 2.5, 3)
-    weights = rng.uniform(0.5, 1.0, 3)
+    qs = TAP.body_q.draw(rng, 3)
+    weights = TAP.body_weight.draw(rng, 3)
     f = burst_frequencies(frames)
     body = sum(
         w * resonance(f, c, q) for c, q, w in zip(centres, qs, weights, strict=True)
     )
-    body = body / np.sqrt(1.0 + (f / 12000.0) ** 4)
+    body = body / np.sqrt(1.0 + (f / TAP.body_rolloff_hz) ** 4)
 
     hardness = (np.arange(STRIKES) + rng.uniform(0.0, 1.0, STRIKES)) / STRIKES
     # A soft fingertip stays on the surface for milliseconds: it excites the low modes
     # and barely the high ones, and its body burst rises slowly. A nail excites all.
-    contact_s = 0.0003 + 0.004 * (1.0 - hardness)
-    body_decay = BODY_DECAY_S * (1.4 if name == "wood" else 1.0)
+    contact_s = TAP.nail_contact_s + TAP.pad_contact_s * (1.0 - hardness)
+    body_decay = TAP.body_decay_ms / 1000.0 * material.body_decay_scale
+    nail = TAP.nail_attack
     bursts = noise_bursts(
         rng,
         frames,
-        body / np.sqrt(1.0 + (np.outer(contact_s, f) * 2.0) ** 2),
-        attack_s=ATTACK_S * (0.2 + 0.8 * (1.0 - hardness)),
-        decay_s=body_decay * rng.uniform(0.8, 1.3, STRIKES),
+        body / np.sqrt(1.0 + (np.outer(contact_s, f) * TAP.contact_smear) ** 2),
+        attack_s=TAP.attack_ms / 1000.0 * (nail + (1.0 - nail) * (1.0 - hardness)),
+        decay_s=body_decay * TAP.body_decay_jitter.draw(rng, STRIKES),
     )
     ticks = contacts(rng, frames, hardness)
     taps: list[NDArray[np.float64]] = []
     for s in range(STRIKES):
-        amps = np.abs(np.sinc(freqs * contact_s[s])) * rng.uniform(0.4, 1.0, 3)
-        amps[0] = max(amps[0], 0.5)
-        low = damped_modes(rng, freqs, taus * rng.uniform(0.9, 1.1, 3), amps, frames)
-        grain = MODE_LEVEL * low / (np.max(np.abs(low)) + 1e-12)
-        grain += (0.72 + 0.28 * hardness[s]) * bursts[s]
-        grain += (0.15 + 0.55 * hardness[s]) * ticks[s]
+        amps = np.abs(np.sinc(freqs * contact_s[s])) * TAP.mode_excitation.draw(rng, 3)
+        amps[0] = max(amps[0], TAP.lowest_mode_floor)
+        retuned = taus * TAP.mode_retune.draw(rng, 3)
+        low = damped_modes(rng, freqs, retuned, amps, frames)
+        grain = TAP.mode_level * low / (np.max(np.abs(low)) + 1e-12)
+        grain += (TAP.body_level + TAP.body_level_per_hardness * hardness[s]) * bursts[
+            s
+        ]
+        grain += (TAP.tick_level + TAP.tick_level_per_hardness * hardness[s]) * ticks[s]
         grain[:4] *= np.linspace(0.0, 1.0, 4)
-        # The strike's first milliseconds are bent softly, so that the loudest taps fit
-        # under the true-peak ceiling without the limiter ducking their neighbours.
-        tamed = (grain / np.max(np.abs(grain))).astype(np.float32)
-        soft_limit(tamed, knee=KNEE, ceiling=KNEE + 0.5 * (1.0 - KNEE))
-        taps.append(trimmed(tamed.astype(np.float64)))
+        taps.append(RECIPE.tamed(grain))
     return taps
 
 
@@ -356,7 +289,8 @@ def grain_bank() -> dict[str, Bank]:
 
     """
     banks: dict[str, Bank] = {}
-    for name, (_, _, _, level) in MATERIALS.items():
+    for name, material in MATERIALS.items():
+        level = material.level
         rng = chunk_rng(0, "tapping-bank:" + name, 0)
         grains: list[NDArray[np.float32]] = []
         for _ in range(OBJECTS):
@@ -368,50 +302,167 @@ def grain_bank() -> dict[str, Bank]:
     return banks
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Clusters:
+    """How the taps come: clusters of one kind on one object, at one spot."""
+
+    per_segment: int
+    """Clusters drawn per segment (more than fit: the ones past its end are cut)."""
+
+    deck: tuple[int, ...]
+    """Kinds a shuffled deck holds (0 nail run, 1 single taps, 2 double taps)."""
+
+    run_taps: Count
+    """Taps in a nail run."""
+
+    few_taps: Count
+    """Taps (or pairs) in a cluster of single or double taps."""
+
+    run_step_s: Range
+    """Time between the taps of a nail run, in seconds (drawn per run)."""
+
+    run_jitter: float
+    """Spread of a run's steps relative to its own (standard deviation)."""
+
+    single_step_s: Range
+    """Time between single taps, in seconds (drawn per cluster)."""
+
+    single_jitter: Range
+    """Each single tap's step relative to its cluster's."""
+
+    double_gap_s: Range
+    """Time between the two taps of a double tap, in seconds."""
+
+    double_spacing: float
+    """Time between double taps relative to a single tap's step."""
+
+    breath_s: Range
+    """Pause after a cluster, in seconds."""
+
+    lead_s: float
+    """Time from a segment's start to its first tap, in seconds."""
+
+    finger_level: float
+    """Mean strength of a nail run's taps."""
+
+    finger_stress: float
+    """Swing of a nail run's strength over its four fingers."""
+
+    single_boost: float
+    """Strength of single taps relative to the rest."""
+
+    strength: Range
+    """Strength of a cluster (1 = a firm tap)."""
+
+    strength_spread: float
+    """Spread of each tap's strength within its cluster (natural-log units)."""
+
+    strength_bounds: Range
+    """Softest and hardest tap."""
+
+    strike_scatter: float
+    """Spread of the way a tap strikes around what its strength asks (in strikes)."""
+
+    spot_deg: float
+    """Spread of the clusters' spots around the layer's path, in degrees."""
+
+    tap_spot_deg: float
+    """Spread of each tap around its cluster's spot, in degrees."""
+
+
+CLUSTERS = Clusters(
+    per_segment=24,
+    # Dealt from shuffled decks of four, so every few seconds hold a similar mix and
+    # the level stays steady: two nail runs, one cluster of single taps, one of doubles.
+    deck=(0, 0, 1, 2),
+    run_taps=Count(low=6, high=9),
+    few_taps=Count(low=3, high=5),
+    # Four fingernails drummed in turn: 12 to 28 taps a second.
+    run_step_s=Range(low=0.035, high=0.08),
+    run_jitter=0.12,
+    # Slow, deliberate single taps, two to five a second.
+    single_step_s=Range(low=0.19, high=0.45),
+    single_jitter=Range(low=0.8, high=1.25),
+    # A double tap: two taps a tenth of a second apart, pairs a little further apart.
+    double_gap_s=Range(low=0.08, high=0.14),
+    double_spacing=1.3,
+    # ASMR tapping is near-continuous: a short breath between clusters.
+    breath_s=Range(low=0.15, high=0.38),
+    lead_s=0.05,
+    # Runs sweep through four fingers: a repeating stress pattern (0.85, 0.65, 0.45,
+    # 0.65) with human wobble.
+    finger_level=0.65,
+    finger_stress=0.2,
+    single_boost=1.1,
+    strength=Range(low=0.7, high=1.0),
+    strength_spread=0.15,
+    strength_bounds=Range(low=0.2, high=1.2),
+    strike_scatter=0.8,
+    # Each cluster is on one object at one spot; the hand wanders a little within it.
+    spot_deg=15.0,
+    tap_spot_deg=3.0,
+)
+"""The rhythm of tapping: nail runs, single taps and double taps."""
+
+
 @lru_cache(maxsize=8)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return one segment's taps: time (s), material, grain, strength, cluster spot."""
     rng = chunk_rng(seed, "tapping/segment", segment)
-    clusters = 24
-    # Kinds (0 nail run, 1 single taps, 2 double taps) are dealt from shuffled decks of
-    # four, so every few seconds hold a similar mix and the level stays steady.
-    kind = rng.permuted(np.tile([0, 0, 1, 2], (clusters // 4, 1)), axis=1).ravel()
+    c = CLUSTERS
+    clusters = c.per_segment
+    deck = len(c.deck)
+    kind = rng.permuted(np.tile(list(c.deck), (clusters // deck, 1)), axis=1).ravel()
     count = np.where(
-        kind == 0, rng.integers(6, 10, clusters), rng.integers(3, 6, clusters)
+        kind == 0, c.run_taps.draw(rng, clusters), c.few_taps.draw(rng, clusters)
     )
     count = np.where(kind == 2, count * 2, count)
     taps = int(count.sum())
     of = np.repeat(np.arange(clusters), count)
     pos = np.arange(taps) - np.repeat(np.cumsum(count) - count, count)
-    run_step = rng.uniform(0.035, 0.08, clusters)[of] * (
-        1.0 + rng.normal(0.0, 0.12, taps)
+    run_step = c.run_step_s.draw(rng, clusters)[of] * (
+        1.0 + rng.normal(0.0, c.run_jitter, taps)
     )
-    single_step = rng.uniform(0.19, 0.45, clusters)[of] * rng.uniform(0.8, 1.25, taps)
+    single_step = c.single_step_s.draw(rng, clusters)[of] * c.single_jitter.draw(
+        rng, taps
+    )
     double_step = np.where(
-        pos % 2 == 1, rng.uniform(0.08, 0.14, taps), single_step * 1.3
+        pos % 2 == 1, c.double_gap_s.draw(rng, taps), single_step * c.double_spacing
     )
     step = np.choose(kind[of], [run_step, single_step, double_step])
-    step[np.cumsum(count) - 1] = rng.uniform(0.15, 0.38, clusters)
-    times = SEGMENT_S * segment + 0.05 + np.concatenate([[0.0], np.cumsum(step)[:-1]])
-    material = rng.choice(3, clusters, p=[0.45, 0.38, 0.17])[of]
+    step[np.cumsum(count) - 1] = c.breath_s.draw(rng, clusters)
+    times = (
+        SEGMENT_S * segment + c.lead_s + np.concatenate([[0.0], np.cumsum(step)[:-1]])
+    )
+    shares = [m.share for m in MATERIALS.values()]
+    material = rng.choice(len(MATERIALS), clusters, p=shares)[of]
     obj = rng.integers(0, OBJECTS, clusters)[of]
-    # Runs sweep through four fingers: a repeating stress pattern with human wobble.
-    finger = np.where(kind[of] == 0, 0.65 + 0.2 * np.cos(np.pi * pos / 2.0), 1.0)
-    finger *= np.where(kind[of] == 1, 1.1, 1.0)
+    finger = np.where(
+        kind[of] == 0, c.finger_level + c.finger_stress * np.cos(np.pi * pos / 2.0), 1.0
+    )
+    finger *= np.where(kind[of] == 1, c.single_boost, 1.0)
     strength = np.clip(
-        rng.uniform(0.7, 1.0, clusters)[of] * finger * rng.lognormal(0.0, 0.15, taps),
-        0.2,
-        1.2,
+        c.strength.draw(rng, clusters)[of]
+        * finger
+        * rng.lognormal(0.0, c.strength_spread, taps),
+        c.strength_bounds.low,
+        c.strength_bounds.high,
     )
     # Harder taps sound brighter; nail runs are brighter still than fingertip taps.
     nails = np.where(kind[of] == 0, 1.0, 0.0)
     strike_of = np.clip(
-        np.round(strength / 1.2 * (STRIKES - 1) + nails + rng.normal(0.0, 0.8, taps)),
+        np.round(
+            strength / c.strength_bounds.high * (STRIKES - 1)
+            + nails
+            + rng.normal(0.0, c.strike_scatter, taps)
+        ),
         0,
         STRIKES - 1,
     )
     grain = obj * STRIKES + strike_of
-    spot = rng.normal(0.0, 15.0, clusters)[of] + rng.normal(0.0, 3.0, taps)
+    spot = rng.normal(0.0, c.spot_deg, clusters)[of] + rng.normal(
+        0.0, c.tap_spot_deg, taps
+    )
     keep = times < SEGMENT_S * (segment + 1)
     return (
         times[keep],
@@ -451,10 +502,10 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     ]
     starts = np.round((times[mine] - t0) * SAMPLE_RATE).astype(np.int64)
     az = azimuth_at(request.placement, request.seed, times[mine], salt="tapping")
-    gains = strength[mine] ** STRENGTH_POWER * GAIN
+    gains = strength[mine] ** STRENGTH_POWER * RECIPE.gain
     out = place_events(BUFFER_FRAMES, grains, starts, gains, az + spot[mine])
     rng = chunk_rng(request.seed, "tapping/room", request.index)
-    add_room(out, rng, starts, gains * ROOM_LEVEL, rt60_s=ROOM_RT60_S)
+    add_room(out, rng, starts, gains * RECIPE.room.level, rt60_s=RECIPE.room.rt60_s)
     return out
 
 

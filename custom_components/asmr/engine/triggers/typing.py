@@ -16,15 +16,17 @@ longer pauses after sentences, occasional thinking pauses and bursts of backspac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
-from ..events import band, soft_limit
-from ..spatial import azimuth_at, head_shadow, place_events
-from .tapping import (
+from ..events import band
+from ..impacts import (
+    ImpactRecipe,
+    Room,
     add_room,
     burst_frequencies,
     contacts,
@@ -32,39 +34,155 @@ from .tapping import (
     resonance,
     trimmed,
 )
+from ..recipe import Band, Count, Range
+from ..spatial import azimuth_at, head_shadow, place_events
 
-SEGMENT_S = 8
+RECIPE = ImpactRecipe(
+    segment_s=8,
+    # Calibrated so that the trigger plays at about -20.5 LUFS before the table's gain.
+    gain=0.55,
+    # A keystroke (tick, clack, stabiliser rattle) has died away well within 100 ms.
+    grain_ms=100.0,
+    # A press's first milliseconds are bent above half its peak.
+    knee=0.5,
+    # The desk's room: a faint tail 30 dB down, dying in 0.35 s.
+    room=Room(level=0.03, rt60_s=0.35),
+)
+"""Typing: a low-profile keyboard on a desk in a small room."""
+
+SEGMENT_S = RECIPE.segment_s
 """Length of the timeline segments, in seconds (whole chunks)."""
-
-GAIN = 0.55
-"""Output gain that brings the trigger to its working level (about -20.5 LUFS)."""
 
 LETTERS = 30
 """Distinct letter keys in the grain bank."""
 
-VARIANTS = 3
+STRENGTHS = 3
 """Strength variants of every key, softest first."""
 
 SPACE, ENTER, BACKSPACE = LETTERS, LETTERS + 1, LETTERS + 2
 """Bank indices of the special keys."""
 
-KNEE = 0.5
-"""Share of a press's peak above which its first milliseconds are softly compressed."""
 
-RELEASE_LEVEL = 0.3
-"""Peak of a key's release relative to its press."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Keyboard:
+    """A low-profile keyboard: its deck, its keys' clacks, ticks and rattles."""
 
-ROOM_LEVEL = 0.03
-"""Amplitude of the room's tail after a keystroke, relative to the keystroke's peak."""
+    deck_humps: tuple[Band, ...]
+    """Ranges of the centres of the deck's broad resonances (the first the loudest)."""
 
-ROOM_RT60_S = 0.35
-"""Reverberation time of the room the keyboard is in, in seconds."""
+    deck_hump_levels: tuple[Range, ...]
+    """Levels of the second and later humps relative to the first."""
 
-KEYBOARD_WIDTH_DEG = 22.0
-"""Azimuth span of the keyboard, seen from the listener."""
+    deck_hump_q: float
+    """Quality factor of the humps (broad: the plastic is heavily damped)."""
 
-GRAIN_S = 0.1
-"""Longest keystroke grain, in seconds (every part has died away well before)."""
+    deck_floor: float
+    """Share of the deck's colour that is flat under the humps."""
+
+    key_band: Band
+    """Band a letter key's clack sounds in."""
+
+    key_band_jitter: Range
+    """Each key's band corners relative to ``key_band`` (its own part of the deck)."""
+
+    big_key_band: float
+    """Band of a long key (space, enter) relative to a letter's: heavier, lower."""
+
+    clack_s: Range
+    """Decay time constant of a letter's bottom-out clack, in seconds."""
+
+    big_key_clack: float
+    """Decay of a long key's clack relative to a letter's."""
+
+    hardness: Range
+    """Where each strength variant sits within its third of the soft-to-hard range."""
+
+    clack_dryness: float
+    """How much shorter the hardest stroke's clack is than the softest's (share)."""
+
+    press_attack_s: float
+    """Rise time of a press's clack, in seconds."""
+
+    release_attack_s: float
+    """Rise time of a release's clack, in seconds."""
+
+    release_decay_s: Range
+    """Decay time constant of a release's clack, in seconds (shorter than a press)."""
+
+    release_level: float
+    """Peak of a key's release relative to its press."""
+
+    rattles: Count
+    """Rattles of a long key's stabiliser wire."""
+
+    rattle_attack_s: float
+    """Rise time of a rattle, in seconds."""
+
+    rattle_decay_s: float
+    """Decay time constant of a rattle, in seconds."""
+
+    rattle_after_s: Range
+    """Time from the bottom-out to a rattle, in seconds."""
+
+    rattle_level: float
+    """Peak of a rattle relative to the clack."""
+
+    tick_hardness: float
+    """Hardness of the switch's tick (``contacts``: 1 = a nail's click)."""
+
+    tick_s: Range
+    """Time from the touch to the switch giving way, in seconds."""
+
+    tick_level: float
+    """Peak of the switch's tick relative to the clack."""
+
+    bottom_out_s: Range
+    """Time from the switch's tick to the cap bottoming out, in seconds."""
+
+    width_deg: float
+    """Azimuth span of the keyboard, seen from the listener."""
+
+
+KEYBOARD = Keyboard(
+    # Dense, heavily damped plastic: a few broad humps (2-8.5 kHz) over a flat floor.
+    deck_humps=(
+        Band(low_hz=2200.0, high_hz=3000.0),
+        Band(low_hz=3800.0, high_hz=5200.0),
+        Band(low_hz=6500.0, high_hz=8500.0),
+    ),
+    deck_hump_levels=(Range(low=0.6, high=0.9), Range(low=0.4, high=0.6)),
+    deck_hump_q=1.4,
+    deck_floor=0.5,
+    # A keycap's clack is bright: 2-12 kHz.
+    key_band=Band(low_hz=2000.0, high_hz=12000.0),
+    key_band_jitter=Range(low=0.8, high=1.2),
+    big_key_band=0.6,
+    # The clack dies within a few tens of milliseconds: nothing rings.
+    clack_s=Range(low=0.012, high=0.016),
+    big_key_clack=1.4,
+    hardness=Range(low=0.2, high=0.8),
+    clack_dryness=0.3,
+    press_attack_s=0.0003,
+    release_attack_s=0.0002,
+    # The cap springing back against its stop: a shorter, quieter clack.
+    release_decay_s=Range(low=0.007, high=0.009),
+    release_level=0.3,
+    # A stabiliser wire rattles two or three times, briefly.
+    rattles=Count(low=2, high=3),
+    rattle_attack_s=0.0001,
+    rattle_decay_s=0.0015,
+    rattle_after_s=Range(low=0.004, high=0.016),
+    rattle_level=0.3,
+    # The switch gives way under the fingertip with a tiny, sharp tick...
+    tick_hardness=0.95,
+    tick_s=Range(low=0.001, high=0.003),
+    tick_level=0.15,
+    # ...and a few milliseconds later the cap bottoms out.
+    bottom_out_s=Range(low=0.002, high=0.005),
+    # A keyboard in front of the listener, a little over 20 degrees wide.
+    width_deg=22.0,
+)
+"""The keyboard being typed on."""
 
 Bank = tuple[tuple[NDArray[np.float32], ...], ...]
 Timeline = tuple[NDArray[np.float64], ...]
@@ -72,68 +190,70 @@ Timeline = tuple[NDArray[np.float64], ...]
 
 def _board(rng: np.random.Generator, f: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the keyboard deck's colour at ``f``: a few broad humps over a flat floor."""
-    centres = np.array(
-        [
-            rng.uniform(2200.0, 3000.0),
-            rng.uniform(3800.0, 5200.0),
-            rng.uniform(6500.0, 8500.0),
-        ]
+    k = KEYBOARD
+    centres = np.array([rng.uniform(h.low_hz, h.high_hz) for h in k.deck_humps])
+    weights = np.array([1.0, *[level.draw_one(rng) for level in k.deck_hump_levels]])
+    humps = sum(
+        w * resonance(f, c, k.deck_hump_q)
+        for c, w in zip(centres, weights, strict=True)
     )
-    weights = np.array([1.0, rng.uniform(0.6, 0.9), rng.uniform(0.4, 0.6)])
-    humps = sum(w * resonance(f, c, 1.4) for c, w in zip(centres, weights, strict=True))
-    return np.asarray(0.5 + 0.5 * humps)
+    return np.asarray(k.deck_floor + (1.0 - k.deck_floor) * humps)
 
 
 def _key(
     rng: np.random.Generator, board: NDArray[np.float64], *, big: bool
 ) -> tuple[NDArray[np.float64], ...]:
-    """Return one key's press grains (``VARIANTS``, soft to hard) and release grain."""
-    frames = int(GRAIN_S * SAMPLE_RATE)
+    """Return one key's press grains (``STRENGTHS``, soft to hard) and release grain."""
+    k = KEYBOARD
+    frames = RECIPE.grain_frames
     f = burst_frequencies(frames)
     # Each key sounds through its own part of the deck: its band moves a little. A long
     # key (space, enter) is heavier: lower, longer, with a stabiliser wire that rattles.
-    scale = 0.6 if big else 1.0
-    low_hz = 2000.0 * scale * rng.uniform(0.8, 1.2)
-    high_hz = 12000.0 * scale * rng.uniform(0.8, 1.2)
-    clack_s = rng.uniform(0.012, 0.016) * (1.4 if big else 1.0)
+    scale = k.big_key_band if big else 1.0
+    low_hz = k.key_band.low_hz * scale * k.key_band_jitter.draw_one(rng)
+    high_hz = k.key_band.high_hz * scale * k.key_band_jitter.draw_one(rng)
+    clack_s = k.clack_s.draw_one(rng) * (k.big_key_clack if big else 1.0)
     deck = band(f, low_hz=low_hz, high_hz=high_hz, order=2) * board
-    rattles = int(rng.integers(2, 4)) if big else 0
+    rattles = k.rattles.draw_one(rng) if big else 0
 
     # A harder stroke is louder (set at placement) and a little drier. The release
     # (the cap springing back against its stop) is a shorter clack; the rattles of the
     # stabiliser wire are shorter still.
-    hardness = (np.arange(VARIANTS) + rng.uniform(0.2, 0.8, VARIANTS)) / VARIANTS
+    hardness = (np.arange(STRENGTHS) + k.hardness.draw(rng, STRENGTHS)) / STRENGTHS
     attack = np.concatenate(
-        [np.full(VARIANTS, 0.0003), [0.0002], np.full(VARIANTS * rattles, 0.0001)]
+        [
+            np.full(STRENGTHS, k.press_attack_s),
+            [k.release_attack_s],
+            np.full(STRENGTHS * rattles, k.rattle_attack_s),
+        ]
     )
     decay = np.concatenate(
         [
-            clack_s * (1.15 - 0.3 * hardness),
-            [rng.uniform(0.007, 0.009)],
-            np.full(VARIANTS * rattles, 0.0015),
+            clack_s * (1.0 + 0.5 * k.clack_dryness - k.clack_dryness * hardness),
+            [k.release_decay_s.draw_one(rng)],
+            np.full(STRENGTHS * rattles, k.rattle_decay_s),
         ]
     )
     clacks = noise_bursts(rng, frames, deck, attack_s=attack, decay_s=decay)
-    ticks = contacts(rng, frames, np.full(VARIANTS, 0.95))
+    ticks = contacts(rng, frames, np.full(STRENGTHS, k.tick_hardness))
     grains: list[NDArray[np.float64]] = []
-    for v in range(VARIANTS):
+    for v in range(STRENGTHS):
         press = np.zeros(frames)
         # The switch gives way under the fingertip: a tiny, sharp tick.
-        at = int(rng.uniform(0.001, 0.003) * SAMPLE_RATE)
-        press[at:] += 0.15 * ticks[v, : frames - at]
+        at = int(k.tick_s.draw_one(rng) * SAMPLE_RATE)
+        press[at:] += k.tick_level * ticks[v, : frames - at]
         # A few milliseconds later the cap bottoms out and the deck clacks.
-        at += int(rng.uniform(0.002, 0.005) * SAMPLE_RATE)
+        at += int(k.bottom_out_s.draw_one(rng) * SAMPLE_RATE)
         press[at:] += clacks[v, : frames - at]
         for r in range(rattles):
-            at2 = at + int(rng.uniform(0.004, 0.016) * SAMPLE_RATE)
-            press[at2:] += 0.3 * clacks[VARIANTS + 1 + v * rattles + r, : frames - at2]
+            at2 = at + int(k.rattle_after_s.draw_one(rng) * SAMPLE_RATE)
+            rattle = clacks[STRENGTHS + 1 + v * rattles + r, : frames - at2]
+            press[at2:] += k.rattle_level * rattle
         press[:4] *= np.linspace(0.0, 1.0, 4)
         # The first milliseconds are bent softly, as the loudest strokes would
         # otherwise stand far above the rest.
-        tamed = (press / np.max(np.abs(press))).astype(np.float32)
-        soft_limit(tamed, knee=KNEE, ceiling=KNEE + 0.5 * (1.0 - KNEE))
-        grains.append(trimmed(tamed.astype(np.float64)))
-    grains.append(trimmed(RELEASE_LEVEL * clacks[VARIANTS]))
+        grains.append(RECIPE.tamed(press))
+    grains.append(trimmed(k.release_level * clacks[STRENGTHS]))
     return tuple(grains)
 
 
@@ -144,13 +264,13 @@ def grain_bank() -> tuple[Bank, Bank]:
     Returns
     -------
     tuple
-        ``(grains, shadows)``: ``grains[key]`` holds ``VARIANTS`` presses (soft to hard)
+        ``(grains, shadows)``: ``grains[key]`` holds ``STRENGTHS`` presses (soft to hard)
         and the release, float32, for the letter keys ``0 .. LETTERS - 1`` and then
         ``SPACE``, ``ENTER`` and ``BACKSPACE``.
 
     """
     rng = chunk_rng(0, "typing-bank", 0)
-    board = _board(rng, burst_frequencies(int(GRAIN_S * SAMPLE_RATE)))
+    board = _board(rng, burst_frequencies(RECIPE.grain_frames))
     keys = [_key(rng, board, big=False) for _ in range(LETTERS)]
     keys += [
         _key(rng, board, big=True),
@@ -173,25 +293,137 @@ def _key_spot(key: NDArray[np.int64]) -> NDArray[np.float64]:
     return np.where(key == BACKSPACE, 0.5, spot)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Prose:
+    """The rhythm of someone writing prose: words, spaces, sentences and second thoughts."""
+
+    lead_s: Range
+    """Time from a segment's start to its first keystroke, in seconds."""
+
+    tempo: Range
+    """Pace of a sentence relative to the typist's usual (gaps scale with it)."""
+
+    first_words: Count
+    """Words left in the sentence under way when a segment begins."""
+
+    sentence_words: Count
+    """Words in a sentence."""
+
+    letters_per_word: float
+    """Mean letters of a word, beyond the first (Poisson)."""
+
+    longest_word: int
+    """Most letters a word has."""
+
+    letter_gap_s: float
+    """Median time between letters of a word at the usual pace, in seconds."""
+
+    letter_gap_spread: float
+    """Spread of the letter gaps (natural-log units)."""
+
+    space_gap_s: float
+    """Median time after a space at the usual pace, in seconds."""
+
+    space_gap_spread: float
+    """Spread of the gaps after a space (natural-log units)."""
+
+    sentence_pause_s: float
+    """Median pause at the end of a sentence, in seconds."""
+
+    sentence_pause_spread: float
+    """Spread of the sentence pauses (natural-log units)."""
+
+    enter_chance: float
+    """Chance that a sentence ends with the enter key (else a space)."""
+
+    think_chance: float
+    """Chance of a thinking pause after a word."""
+
+    think_s: Range
+    """Length of a thinking pause, in seconds."""
+
+    backspace_chance: float
+    """Chance that a word begins with a burst of backspaces (a second thought)."""
+
+    backspaces: Count
+    """Backspaces in a burst."""
+
+    backspace_step_s: Range
+    """Time between backspaces, in seconds."""
+
+    hold_s: float
+    """Median time a key is held down, in seconds."""
+
+    hold_spread: float
+    """Spread of the hold times (natural-log units)."""
+
+    strength_spread: float
+    """Spread of the keystrokes' strength (natural-log units)."""
+
+    strength_bounds: Range
+    """Softest and hardest keystroke."""
+
+    big_key_boost: float
+    """Strength of the space, enter and backspace keys relative to letters."""
+
+
+PROSE = Prose(
+    lead_s=Range(low=0.0, high=0.3),
+    # Typists speed up and slow down from one sentence to the next.
+    tempo=Range(low=0.85, high=1.2),
+    first_words=Count(low=1, high=9),
+    sentence_words=Count(low=4, high=11),
+    # English words: about five letters on average, up to a dozen.
+    letters_per_word=3.8,
+    longest_word=11,
+    # About 60 words a minute: a letter every 130 ms inside a word.
+    letter_gap_s=0.13,
+    letter_gap_spread=0.35,
+    # A slightly longer gap after a space, where the next word is chosen.
+    space_gap_s=0.2,
+    space_gap_spread=0.4,
+    # A breath at the end of a sentence.
+    sentence_pause_s=1.1,
+    sentence_pause_spread=0.35,
+    enter_chance=0.25,
+    think_chance=0.07,
+    think_s=Range(low=1.0, high=2.2),
+    backspace_chance=0.06,
+    backspaces=Count(low=1, high=4),
+    backspace_step_s=Range(low=0.1, high=0.16),
+    # A key is held for most of a tenth of a second.
+    hold_s=0.085,
+    hold_spread=0.3,
+    strength_spread=0.15,
+    strength_bounds=Range(low=0.65, high=1.3),
+    # The long keys are struck with a little more force (a thumb, a little finger).
+    big_key_boost=1.1,
+)
+"""How the typist writes."""
+
+
 @lru_cache(maxsize=4)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return one segment's keystrokes: press time (s), hold (s), key, strength."""
     rng = chunk_rng(seed, "typing/segment", segment)
+    p = PROSE
     end = SEGMENT_S * (segment + 1)
-    t = SEGMENT_S * segment + rng.uniform(0.0, 0.3)
+    t = SEGMENT_S * segment + p.lead_s.draw_one(rng)
     times: list[float] = []
     keys: list[int] = []
-    tempo = rng.uniform(0.85, 1.2)
-    words_left = int(rng.integers(1, 10))
+    tempo = p.tempo.draw_one(rng)
+    words_left = p.first_words.draw_one(rng)
     while t < end:
-        if rng.uniform() < 0.06:
-            for _ in range(int(rng.integers(1, 5))):
+        if rng.uniform() < p.backspace_chance:
+            for _ in range(p.backspaces.draw_one(rng)):
                 times.append(t)
                 keys.append(BACKSPACE)
-                t += rng.uniform(0.1, 0.16)
-        letters = int(np.clip(rng.poisson(3.8) + 1, 1, 11))
+                t += p.backspace_step_s.draw_one(rng)
+        letters = int(np.clip(rng.poisson(p.letters_per_word) + 1, 1, p.longest_word))
         word = rng.integers(0, LETTERS, letters)
-        gaps = rng.lognormal(np.log(0.13 * tempo), 0.35, letters)
+        gaps = rng.lognormal(
+            np.log(p.letter_gap_s * tempo), p.letter_gap_spread, letters
+        )
         for key, gap in zip(word, gaps, strict=True):
             times.append(t)
             keys.append(int(key))
@@ -199,20 +431,26 @@ def _timeline(seed: int, segment: int) -> Timeline:
         words_left -= 1
         if words_left <= 0:
             times.append(t)
-            keys.append(ENTER if rng.uniform() < 0.25 else SPACE)
-            t += float(rng.lognormal(np.log(1.1), 0.35))
-            tempo = rng.uniform(0.85, 1.2)
-            words_left = int(rng.integers(4, 12))
+            keys.append(ENTER if rng.uniform() < p.enter_chance else SPACE)
+            t += float(
+                rng.lognormal(np.log(p.sentence_pause_s), p.sentence_pause_spread)
+            )
+            tempo = p.tempo.draw_one(rng)
+            words_left = p.sentence_words.draw_one(rng)
         else:
             times.append(t)
             keys.append(SPACE)
-            t += float(rng.lognormal(np.log(0.2 * tempo), 0.4))
-            if rng.uniform() < 0.07:
-                t += rng.uniform(1.0, 2.2)
+            t += float(rng.lognormal(np.log(p.space_gap_s * tempo), p.space_gap_spread))
+            if rng.uniform() < p.think_chance:
+                t += p.think_s.draw_one(rng)
     n = len(times)
-    hold = rng.lognormal(np.log(0.085), 0.3, n)
-    strength = np.clip(rng.lognormal(0.0, 0.15, n), 0.65, 1.3)
-    strength *= np.where(np.asarray(keys) >= LETTERS, 1.1, 1.0)
+    hold = rng.lognormal(np.log(p.hold_s), p.hold_spread, n)
+    strength = np.clip(
+        rng.lognormal(0.0, p.strength_spread, n),
+        p.strength_bounds.low,
+        p.strength_bounds.high,
+    )
+    strength *= np.where(np.asarray(keys) >= LETTERS, p.big_key_boost, 1.0)
     when = np.asarray(times)
     keep = when < end
     return (
@@ -246,7 +484,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     grains, shadows = grain_bank()
     key = key_f[mine].astype(np.int64)
     level = strength[mine]
-    variant = np.clip((level - 0.7) * 5.0, 0, VARIANTS - 1).astype(np.int64)
+    variant = np.clip((level - 0.7) * 5.0, 0, STRENGTHS - 1).astype(np.int64)
     press_at = np.round((times[mine] - t0) * SAMPLE_RATE).astype(np.int64)
     release_at = press_at + np.round(hold[mine] * SAMPLE_RATE).astype(np.int64)
     placement = request.placement
@@ -255,19 +493,20 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     az = (
         centre
         + 0.25 * (wander - placement.azimuth)
-        + KEYBOARD_WIDTH_DEG * _key_spot(key)
+        + KEYBOARD.width_deg * _key_spot(key)
     )
     events = [grains[k][v] for k, v in zip(key, variant, strict=True)]
-    events += [grains[k][VARIANTS] for k in key]
+    events += [grains[k][STRENGTHS] for k in key]
     lows = [shadows[k][v] for k, v in zip(key, variant, strict=True)]
-    lows += [shadows[k][VARIANTS] for k in key]
+    lows += [shadows[k][STRENGTHS] for k in key]
     starts = np.concatenate([press_at, release_at])
-    gains = np.concatenate([level, level * 0.8]) * GAIN
+    gains = np.concatenate([level, level * 0.8]) * RECIPE.gain
     out = place_events(
         BUFFER_FRAMES, events, starts, gains, np.concatenate([az, az]), shadows=lows
     )
     rng = chunk_rng(request.seed, "typing/room", request.index)
-    add_room(out, rng, press_at, level * (GAIN * ROOM_LEVEL), rt60_s=ROOM_RT60_S)
+    room = RECIPE.room
+    add_room(out, rng, press_at, level * (RECIPE.gain * room.level), rt60_s=room.rt60_s)
     return out
 
 

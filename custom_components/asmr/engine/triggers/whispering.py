@@ -680,13 +680,12 @@ def noise_frames(
     hops = out[:, : CHUNK_FRAMES + HOP].reshape(2, -1, HOP)
     heads = frames[:, :, :HOP].transpose(1, 0, 2)
     tails = frames[:, :, HOP:].transpose(1, 0, 2)
-    first = int(active[0])
-    if int(active[-1]) - first + 1 == count:  # one run of frames: plain slices
-        hops[:, first : first + count] += heads
-        hops[:, first + 1 : first + count + 1, :OVERLAP] += tails
-    else:
-        hops[:, active] += heads
-        hops[:, active + 1, :OVERLAP] += tails
+    # Each run of consecutive frames (a phrase between pauses) is added as plain slices.
+    breaks = np.flatnonzero(np.diff(active) != 1) + 1
+    for a, b in zip([0, *breaks.tolist()], [*breaks.tolist(), count], strict=True):
+        first = int(active[a])
+        hops[:, first : first + b - a] += heads[:, a:b]
+        hops[:, first + 1 : first + b - a + 1, :OVERLAP] += tails[:, a:b]
 
 
 def _azimuth(request: ChunkRequest, t: NDArray[np.float64]) -> NDArray[np.float64]:
