@@ -84,7 +84,8 @@ def test_crackles_come_in_bursts_with_heavy_tailed_sizes() -> None:
 def _frame_db(x: np.ndarray, frames: int) -> np.ndarray:
     """Return the level of consecutive ``frames``-long frames of a mono signal, in dB."""
     n = x.size // frames
-    return 10.0 * np.log10(np.mean(x[: n * frames].reshape(n, frames) ** 2, 1) + 1e-20)
+    level = np.mean(x[: n * frames].reshape(n, frames) ** 2, 1)
+    return np.asarray(10.0 * np.log10(level + 1e-20))
 
 
 def test_crackles_are_sparse_and_sharp() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from custom_components.asmr.engine.base import CHUNK_FRAMES
+from custom_components.asmr.engine.cache import SharedCache
 from custom_components.asmr.engine.render import render
 from custom_components.asmr.engine.scenes import SCENES
 
@@ -24,13 +25,16 @@ _PACKAGE = "custom_components.asmr.engine"
 
 
 def _engine_caches() -> Iterator[Any]:
-    """Yield every ``lru_cache`` the engine's modules define."""
+    """Yield every cache (``lru_cache`` or ``SharedCache``) the engine's modules define."""
     for name, module in sorted(sys.modules.items()):
         if module is None or not (name == _PACKAGE or name.startswith(_PACKAGE + ".")):
             continue
         for value in vars(module).values():
             if (
-                isinstance(value, functools._lru_cache_wrapper)  # noqa: SLF001
+                isinstance(
+                    value,
+                    (functools._lru_cache_wrapper, SharedCache),  # noqa: SLF001
+                )
                 and value.__module__ == name
             ):
                 yield value

@@ -37,7 +37,8 @@ def _spectra(
     count = (mono.size - size) // hop
     frames = mono[hop * np.arange(count)[:, None] + np.arange(size)[None, :]]
     power = np.abs(np.fft.rfft(frames * np.hanning(size), axis=1)) ** 2
-    return power, np.fft.rfftfreq(size, 1.0 / SAMPLE_RATE)
+    bins = np.fft.rfftfreq(size, 1.0 / SAMPLE_RATE).astype(np.float64)
+    return power.astype(np.float64), bins
 
 
 def test_breathy_not_tonal_and_in_the_speech_band(minute: NDArray[np.float32]) -> None:

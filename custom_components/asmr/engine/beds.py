@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from numpy.typing import NDArray
 
 from .base import ChunkRequest, Trigger, chunk_rng
+from .cache import shared_cache
 from .dsp import rfft_freqs, spectral_noise
 
 
-@lru_cache(maxsize=8)
+@shared_cache(maxsize=8)
 def _magnitude(
     exponent: float, hop: int, rms: float, low_cut_hz: float
 ) -> NDArray[np.float32]:

@@ -18,6 +18,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+
+# numpy loads its FFT module on first use; load it with the engine instead, so a
+# session's first block does not pay for the import.
+import numpy.fft  # noqa: F401
 from numpy.typing import ArrayLike, NDArray
 
 from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .base import CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .cache import shared_cache
 from .dsp import hash_uniform
 
 FADE_FRAMES = 2400
@@ -142,7 +143,7 @@ def with_wrap(
     return out
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _segment_window() -> NDArray[np.float32]:
     """Return the bed segment window: sine fade-in, flat, cosine fade-out."""
     w = np.ones(SEGMENT_FRAMES, dtype=np.float64)
@@ -246,7 +247,7 @@ _BUS_CENTRE = PAN_BUSES // 2
 _ITD_STEP = MAX_ITD_FRAMES // _BUS_CENTRE
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _bus_gains() -> NDArray[np.float32]:
     """Return each pan bus's equal-power (left, right) gains, shape ``(PAN_BUSES, 2)``."""
     pans = np.linspace(-1.0, 1.0, PAN_BUSES)

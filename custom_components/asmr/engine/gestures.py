@@ -20,20 +20,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, chunk_rng
+from .cache import shared_cache
 from .dsp import fade_edges
 from .events import soft_limit
 from .recipe import Band, Count, NoiseBand, Range, SoftLimit
 from .spatial import MAX_ITD_FRAMES, PLACEMENT_HOP, control_points, place_moving_at
 
-TABLE_FRAMES = 1 << 18
-"""Length of the cached noise tables the textures read from (5.5 s)."""
+TABLE_FRAMES = 153600
+"""Length of the cached noise tables the textures read from (3.2 s: longer than the
+longest read, a chunk's buffer, and a length the FFT takes quickly)."""
 
 STROKE_HOP = 64
 """Frames between points of a stroke's control curves (speed, level, brightness: 1.3 ms,
 fine enough to follow every stick-slip catch)."""
 
 
-@lru_cache(maxsize=32)
+@shared_cache(maxsize=32)
 def noise_table(
     low_hz: float,
     high_hz: float,
@@ -99,14 +101,26 @@ def low_crest_noise(
 
     """
     frames = 2 * (magnitude.size - 1)
-    phase = spectrum / np.maximum(np.abs(spectrum), 1e-12)
+    spectrum = _with_magnitude(spectrum.copy(), magnitude)
     for _ in range(6):
-        x = np.fft.irfft(phase * magnitude, frames)
-        limit = 2.8 * np.sqrt(np.mean(x**2))
-        clipped = np.fft.rfft(np.clip(x, -limit, limit))
-        phase = clipped / np.maximum(np.abs(clipped), 1e-12)
-    x = np.fft.irfft(phase * magnitude, frames)
-    return np.asarray(x / np.sqrt(np.mean(x**2)), dtype=np.float32)
+        x = np.fft.irfft(spectrum, frames)
+        limit = 2.8 * np.sqrt(np.mean(np.square(x)))
+        spectrum = _with_magnitude(
+            np.fft.rfft(np.clip(x, -limit, limit, out=x)), magnitude
+        )
+    x = np.fft.irfft(spectrum, frames)
+    return np.asarray(x / np.sqrt(np.mean(np.square(x))), dtype=np.float32)
+
+
+def _with_magnitude(
+    spectrum: NDArray[np.complex128], magnitude: NDArray[np.float64]
+) -> NDArray[np.complex128]:
+    """Give ``spectrum`` (in place) the amplitude ``magnitude``, keeping its phases."""
+    scale = np.abs(spectrum)
+    np.maximum(scale, 1e-12, out=scale)
+    np.divide(magnitude, scale, out=scale)
+    spectrum.view(np.float64).reshape(-1, 2)[...] *= scale[:, None]
+    return spectrum
 
 
 def read_table(
@@ -284,11 +298,13 @@ def scatter(
     length = bank.shape[1]
     idx = (starts[:, None] + np.arange(length)).ravel()
     vals = (bank[grain_ids] * gains[:, None]).ravel()
-    keep = idx < frames
-    return np.bincount(idx[keep], vals[keep], frames).astype(np.float32)
+    if int(starts.max()) + length > frames:
+        keep = idx < frames
+        idx, vals = idx[keep], vals[keep]
+    return np.bincount(idx, vals, frames).astype(np.float32)
 
 
-@lru_cache(maxsize=4)
+@shared_cache(maxsize=4)
 def click_bank(
     count: int, length: int, low_hz: float, high_hz: float, salt: str
 ) -> NDArray[np.float32]:
@@ -509,7 +525,7 @@ def place_strokes(
     return out
 
 
-@lru_cache(maxsize=4)
+@shared_cache(maxsize=4)
 def graded_click_bank(
     count: int,
     length: int,

@@ -12,12 +12,12 @@ this family with their own objects and rhythms.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .base import CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .cache import shared_cache
 from .events import band, ramp, shaped_noise, soft_limit, with_wrap
 
 __all__ = [
@@ -237,7 +237,7 @@ ROOM_SPAN = CHUNK_FRAMES + 25 * 1024
 """Frames of a chunk buffer that room tails reach (tails of 0.35 s are down 90 dB)."""
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _room_noise() -> NDArray[np.float32]:
     """Return the cached diffuse noise that room tails are cut from (1.4 s, circular)."""
     noise = shaped_noise(

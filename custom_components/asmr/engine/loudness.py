@@ -7,13 +7,13 @@ enough for bedtime listening, with headroom under the -1 dBTP ceiling for transi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from .base import SAMPLE_RATE
+from .cache import shared_cache
 
 LOUDNESS_LUFS = -21.0
 """Integrated loudness of every scene and lone trigger, in LUFS."""
@@ -39,7 +39,7 @@ _RELATIVE_GATE_LU = -10.0  # BS.1770-4 eq. 6: and blocks 10 LU under the rest
 _LOUDNESS_OFFSET_DB = -0.691  # BS.1770-4 eq. 2: K-weighted power at 1 kHz reads as LKFS
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def k_weighting_ir() -> NDArray[np.float64]:
     """Return the impulse response of BS.1770's K-weighting cascade at 48 kHz.
 
@@ -151,7 +151,7 @@ def integrated_loudness(audio: NDArray[np.floating]) -> float:
     return float(_lufs(kept.mean()))
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def true_peak_kernel() -> NDArray[np.float32]:
     """Return the polyphase interpolation kernel of the true-peak meter.
 

@@ -28,6 +28,7 @@ from .base import (
     Placement,
     salt_of,
 )
+from .cache import SharedCache
 from .dsp import db_to_gain, mix64, raised_cosine
 from .loudness import TP_HALF_TAPS, TRUE_PEAK_CEILING_DBTP, true_peak_kernel
 from .scenes import (
@@ -263,7 +264,8 @@ def _engine_caches() -> tuple[Callable[[], Any], ...]:
         for name, module in list(sys.modules.items())
         if module is not None and name.startswith(package + ".")
         for value in vars(module).values()
-        if isinstance(value, _lru_cache_wrapper) and value.__module__ == name
+        if isinstance(value, (_lru_cache_wrapper, SharedCache))
+        and value.__module__ == name
     )
 
 
@@ -277,6 +279,8 @@ def warm_up(trigger_ids: Iterable[str] | None = None) -> None:
 
     A trigger builds its banks on first use (up to about half a second each); calling
     this once at start-up, off the event loop, keeps a session's first block fast.
+    Rooms warming up at once in their own threads share the work: each bank is built
+    by the first thread that needs it while the others wait for it (``SharedCache``).
 
     Parameters
     ----------

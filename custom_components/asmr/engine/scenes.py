@@ -207,7 +207,7 @@ _LIBRARY: tuple[Scene, ...] = (
                 trigger="typing",
                 placement=Placement(azimuth=10.0, sweep=10.0, period_s=50.0),
             ),
-            Layer(trigger="rainfall", level_db=-14.0),
+            Layer(trigger="rainfall", level_db=-13.0),
         ),
     ),
     Scene(

@@ -20,13 +20,13 @@ that move while they play with ``place_moving`` / ``place_moving_at``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .base import SAMPLE_RATE, Placement, chunk_rng
+from .cache import shared_cache
 
 HEAD_RADIUS_M = 0.0875
 """Radius of the spherical head model, in metres."""
@@ -93,7 +93,7 @@ def azimuth_at(
     return float(placement.azimuth) + float(placement.sweep) * np.sin(phase)
 
 
-@lru_cache(maxsize=64)
+@shared_cache(maxsize=64)
 def _motion(
     seed: int, salt: str, period_s: float
 ) -> tuple[float, float, float, float, float]:

@@ -14,12 +14,12 @@ every stroke travels across it, so the sound sweeps between the ears.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..cache import shared_cache
 from ..gestures import (
     STROKE_HOP,
     Bouts,
@@ -149,7 +149,7 @@ SEGMENT_S = RECIPE.bouts.segment_s
 Timeline = tuple[NDArray[np.float64], ...]
 
 
-@lru_cache(maxsize=8)
+@shared_cache(maxsize=8)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, spot, tone."""
     rng = chunk_rng(seed, "brushing/segment", segment)

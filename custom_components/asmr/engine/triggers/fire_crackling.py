@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,7 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
+from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
     CONTROL_HOP,
@@ -160,7 +161,7 @@ def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float
     return _peak_rows(y)
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _banks() -> dict[str, GrainSet]:
     """Build the crackle and pop grains once (fixed seed)."""
     rng = np.random.default_rng(0xF12E)
@@ -170,7 +171,7 @@ def _banks() -> dict[str, GrainSet]:
     }
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _beds() -> dict[str, NDArray[np.float32]]:
     """Build the roar and hiss noise banks once."""
 

@@ -11,12 +11,11 @@ runs of strokes move from side to side and each stroke slides a little past the 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
+from ..cache import shared_cache
 from ..gestures import (
     STROKE_HOP,
     Bouts,
@@ -102,7 +101,7 @@ SEGMENT_S = RECIPE.bouts.segment_s
 Timeline = tuple[NDArray[np.float64], ...]
 
 
-@lru_cache(maxsize=8)
+@shared_cache(maxsize=8)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, density, spot."""
     rng = chunk_rng(seed, "hair_brushing/segment", segment)

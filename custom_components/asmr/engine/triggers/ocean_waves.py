@@ -9,12 +9,11 @@ surf that never stops. The ears get independent noise and each wave its own side
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import ChunkRequest, Trigger, chunk_rng
+from ..cache import shared_cache
 from ..dsp import frame_times, hash_uniform, rfft_freqs, spectral_noise
 
 HOP = 1920
@@ -37,7 +36,7 @@ def _shape(f: NDArray[np.float64], shape: NDArray[np.float64]) -> NDArray[np.flo
     return np.asarray(shape / np.sqrt(np.mean(shape**2, axis=-1, keepdims=True)))
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _spectra() -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """Return the rumble (bins,), surf (BRIGHT_LEVELS, bins) and distant-bed (bins,) spectra.
 

@@ -23,7 +23,7 @@ level; each sits slightly off centre, at the layer's placement plus a small offs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,7 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
+from ..cache import shared_cache
 from ..dsp import hash_uniform
 from ..events import (
     PAN_WIDTH,
@@ -89,7 +90,7 @@ _GRAIN_DEPTH = 0.7  # and its depth
 _HANDLING_BAND = (600.0, 5000.0, -1.5)  # high-pass, low-pass (Hz), tilt (dB/octave)
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _banks() -> dict[str, NDArray[np.float32]]:
     """Build the paper noise banks once: a soft and a bright band, and the handling."""
     handling = shaped_noise(
@@ -145,7 +146,7 @@ class _Part:
     turn: int
 
 
-@lru_cache(maxsize=32)
+@shared_cache(maxsize=32)
 def _plan(seed: int, block: int) -> tuple[_Part, ...]:
     """Return the parts of turns ``block * _PLAN_TURNS`` up to the next block's first.
 

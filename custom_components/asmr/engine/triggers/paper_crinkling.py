@@ -20,7 +20,7 @@ own place around the hands, and a rustle bed follows the hands' motion.
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +33,7 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
+from ..cache import shared_cache
 from ..dsp import hash_uniform
 from ..events import (
     CONTROL_HOP,
@@ -155,7 +156,7 @@ def crease_clicks() -> GrainSet:
     return _grains()
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _grains() -> GrainSet:
     """Build the avalanche clicks once, ordered from the smallest to the biggest."""
     rng = np.random.default_rng(0x9A9E)
@@ -188,7 +189,7 @@ def _crackle(rate: float, low: float, high: float, seed: int) -> NDArray[np.floa
     return with_wrap(acc.astype(np.float32))
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _banks() -> dict[str, NDArray[np.float32]]:
     """Build the fine and snap crackle textures and the rustle once."""
     spectrum = partial(

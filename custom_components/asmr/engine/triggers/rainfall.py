@@ -15,7 +15,7 @@ offer rain mostly on a window pane and rain on open ground.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,7 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
+from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
     CONTROL_HOP,
@@ -146,7 +147,7 @@ def _glass_ticks(
     return list(peak_normalised(fade_tail(y, length // 4)))
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _banks() -> dict[str, GrainSet]:
     """Build the grains once (fixed seed): impact clicks, glass ticks and bubbles.
 
@@ -196,7 +197,7 @@ def _beds() -> dict[str, NDArray[np.float32]]:
     }
 
 
-@lru_cache(maxsize=8)
+@shared_cache(maxsize=8)
 def _bed(glass: float) -> NDArray[np.float32]:
     """Return the whole rain bed (hiss and drizzle) for a share of window-pane drops."""
     beds = _beds()

@@ -9,8 +9,6 @@ across the stereo field, gives the plinks and blops. The flow swells gently and 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -22,6 +20,7 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
+from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
     CONTROL_HOP,
@@ -52,7 +51,7 @@ _BED_GAIN = 0.05 * _LEVEL
 _BUBBLE_GAIN = 0.08 * _LEVEL
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _bubbles() -> dict[str, GrainSet]:
     """Build the bubble sets once: small ones for the fizz, larger ones for the foreground."""
     rng = np.random.default_rng(0x57EA)
@@ -104,7 +103,7 @@ def _babble(frames: int, seed: int) -> NDArray[np.float32]:
     return np.asarray(y / np.sqrt(np.mean(y * y)), dtype=np.float32)
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _bed() -> NDArray[np.float32]:
     """Build the stream's bed once: babble, fizz of small bubbles and a low wash."""
     sets = _bubbles()

@@ -19,12 +19,12 @@ near-continuous: clusters follow each other after a short breath.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..cache import shared_cache
 from ..impacts import (
     ImpactRecipe,
     Room,
@@ -275,7 +275,7 @@ def _object_taps(rng: np.random.Generator, name: str) -> list[NDArray[np.float64
     return taps
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def grain_bank() -> dict[str, Bank]:
     """Return the cached taps of every material: ``OBJECTS * STRIKES`` grains each.
 
@@ -405,7 +405,7 @@ CLUSTERS = Clusters(
 """The rhythm of tapping: nail runs, single taps and double taps."""
 
 
-@lru_cache(maxsize=8)
+@shared_cache(maxsize=8)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return one segment's taps: time (s), material, grain, strength, cluster spot."""
     rng = chunk_rng(seed, "tapping/segment", segment)

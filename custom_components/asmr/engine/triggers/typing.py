@@ -17,12 +17,12 @@ longer pauses after sentences, occasional thinking pauses and bursts of backspac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..cache import shared_cache
 from ..events import band
 from ..impacts import (
     ImpactRecipe,
@@ -257,7 +257,7 @@ def _key(
     return tuple(grains)
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def grain_bank() -> tuple[Bank, Bank]:
     """Return the cached keystroke grains and their far-ear lowpasses.
 
@@ -402,7 +402,7 @@ PROSE = Prose(
 """How the typist writes."""
 
 
-@lru_cache(maxsize=4)
+@shared_cache(maxsize=4)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return one segment's keystrokes: press time (s), hold (s), key, strength."""
     rng = chunk_rng(seed, "typing/segment", segment)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from bisect import bisect
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +41,7 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
+from ..cache import shared_cache
 from ..dsp import frame_times, rfft_freqs
 from ..events import wobble
 from ..spatial import MAX_ITD_FRAMES, azimuth_at, ear_weights, head_shadow
@@ -200,7 +200,7 @@ class _Draws:
         return int(self.random() * n)
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def resonators() -> NDArray[np.float32]:
     """Return the cached magnitudes of formant resonators at every table centre.
 
@@ -222,7 +222,7 @@ def resonators() -> NDArray[np.float32]:
     return table
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def shapes() -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """Return the breath source under the tract and the fixed bands of the other sounds.
 
@@ -281,7 +281,7 @@ def shapes() -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float
     return out
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _window() -> NDArray[np.float32]:
     """Return the noise frames' window (power-complementary fades), for unit-RMS noise."""
     w = np.ones(FRAME_LEN)
@@ -293,7 +293,7 @@ def _window() -> NDArray[np.float32]:
     return out
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def burst_bank() -> NDArray[np.float32]:
     """Return the cached plosive bursts, ``(3, BURST_VARIANTS, BURST_FRAMES)``, peak 1.
 
@@ -327,7 +327,7 @@ def burst_bank() -> NDArray[np.float32]:
     return bank
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def dull_bursts() -> NDArray[np.float32]:
     """Return the bursts as the far ear hears them through the head's shadow."""
     bank = burst_bank()
@@ -526,7 +526,7 @@ class _Planner:
         return Plan(events, knots, bursts)
 
 
-@lru_cache(maxsize=4)
+@shared_cache(maxsize=4)
 def segment_plan(seed: int, segment: int) -> Plan:
     """Return the phrases of one segment: silent at its edges, so segments just abut."""
     scale = float(chunk_rng(seed, "whispering/speaker", 0).uniform(0.96, 1.08))
@@ -605,7 +605,7 @@ def tract(tracks: NDArray[np.float64]) -> NDArray[np.float32]:
     return mag
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _ear_filters() -> tuple[NDArray[np.float32], NDArray[np.complex64]]:
     """Return the head shadow's response and the interaural delays, per synthesised bin.
 

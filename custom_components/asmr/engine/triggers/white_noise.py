@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import ChunkRequest, Trigger, chunk_rng
+from ..cache import shared_cache
 from ..dsp import rfft_freqs, spectral_noise
 
 HOP = 1920
@@ -17,7 +16,7 @@ RMS = 0.044
 """Per-channel RMS of the bed at its working level (about -20 LUFS)."""
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _magnitude() -> NDArray[np.float32]:
     """Return the flat magnitude, with only DC removed."""
     mag = np.full(rfft_freqs(2 * HOP).shape, RMS, dtype=np.float32)

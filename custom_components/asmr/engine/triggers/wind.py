@@ -20,12 +20,12 @@ and each ear has its own noise: the bed is wide.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..cache import shared_cache
 from ..dsp import frame_times, hash_uniform, rfft_freqs, spectral_noise, value_noise
 from ..events import SEGMENT_FRAMES, band, bed_segment, ramp, shaped_noise, with_wrap
 from ..recipe import Band, NoiseBand, Range
@@ -204,7 +204,7 @@ _FRAME_POINTS = (
 )
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _band_table() -> NDArray[np.float32]:
     """Return the air's amplitude spectrum at each gust level, level included.
 
@@ -228,7 +228,7 @@ def _band_table() -> NDArray[np.float32]:
     return np.asarray(shape, dtype=np.float32)
 
 
-@lru_cache(maxsize=1)
+@shared_cache(maxsize=1)
 def _leaf_bank() -> NDArray[np.float32]:
     """Return the leaves' noise bank (cut by ``bed_segment``)."""
 
