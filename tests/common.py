@@ -21,9 +21,9 @@ from custom_components.asmr.const import (
     DOMAIN,
 )
 from homeassistant.components.demo.light import DemoLight
-from homeassistant.components.light import ColorMode
+from homeassistant.components.light.const import ColorMode
 from homeassistant.const import CONF_NAME
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
@@ -180,3 +180,50 @@ def mpd_pause_song(port: int, volume: int) -> None:
         client.pause(1)
     finally:
         client.disconnect()
+
+
+def room_problems(
+    hass: HomeAssistant,
+    room: str,
+    entry_id: str,
+    started: Sequence[Any],
+    ended: Sequence[Any],
+    storage: dict[str, Any],
+) -> list[str]:
+    """Return what is inconsistent in a room at rest (nothing, if all is well).
+
+    A room at rest is idle with nothing stored, no scene switch on and as many ended
+    as started events; or it runs one session: playing or fading, stored, one scene
+    switch on and one more started than ended event. ``started`` and ``ended`` are
+    the captured ``asmr_session_started`` / ``asmr_session_ended`` events.
+    """
+    phase = hass.states.get(f"sensor.{room}_phase")
+    if phase is None:
+        return [f"{room}: no phase sensor"]
+    running = sum(e.data["config_entry_id"] == entry_id for e in started) - sum(
+        e.data["config_entry_id"] == entry_id for e in ended
+    )
+    stored = storage.get(f"{DOMAIN}.{entry_id}") is not None
+    switches_on = [
+        state.entity_id
+        for state in hass.states.async_all("switch")
+        if state.entity_id.startswith(f"switch.{room}_") and state.state == "on"
+    ]
+    expected = {"idle": 0, "playing": 1, "fading": 1}.get(phase.state)
+    if expected is None:
+        return [f"{room}: phase {phase.state} at rest"]
+    problems = []
+    if running != expected:
+        problems.append(f"{room}: {phase.state} after {running:+d} started-ended")
+    if stored != bool(expected):
+        problems.append(f"{room}: {phase.state} but stored={stored}")
+    if len(switches_on) != expected:
+        problems.append(f"{room}: {phase.state} with switches on {switches_on}")
+    return problems
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> State:
+    """Return an entity's state, which must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, f"{entity_id} has no state"
+    return state

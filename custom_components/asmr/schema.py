@@ -7,6 +7,7 @@ them from here, and the options flow checks a room's MQTT topic as the bridge do
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
 import voluptuous as vol
@@ -33,19 +34,40 @@ from .plan import StartRequest
 
 ATTR_FADE: Final = "fade"
 
-MINUTES: Final = vol.All(vol.Coerce(int), vol.Range(min=MINUTES_MIN, max=MINUTES_MAX))
+
+def finite(value: Any) -> Any:
+    """Refuse an infinite number, which ``vol.Coerce(int)`` would let escape.
+
+    ``int(float("inf"))`` raises ``OverflowError``, not the ``ValueError`` that
+    ``vol.Coerce`` turns into a refusal (a script may say ``minutes: .inf``).
+    """
+    if isinstance(value, float) and math.isinf(value):
+        raise vol.Invalid("expected a finite number")
+    return value
+
+
+MINUTES: Final = vol.All(
+    finite, vol.Coerce(int), vol.Range(min=MINUTES_MIN, max=MINUTES_MAX)
+)
 """A duration in minutes (1-720)."""
-PERCENT: Final = vol.All(vol.Coerce(int), vol.Range(min=1, max=100))
+PERCENT: Final = vol.All(finite, vol.Coerce(int), vol.Range(min=1, max=100))
 """A volume or brightness in percent (1-100)."""
-KELVIN: Final = vol.All(vol.Coerce(int), vol.Range(min=KELVIN_MIN, max=KELVIN_MAX))
+KELVIN: Final = vol.All(
+    finite, vol.Coerce(int), vol.Range(min=KELVIN_MIN, max=KELVIN_MAX)
+)
 """A colour temperature in kelvin."""
-RAMP: Final = vol.All(vol.Coerce(int), vol.Range(min=0, max=RAMP_SECONDS_MAX))
+RAMP: Final = vol.All(finite, vol.Coerce(int), vol.Range(min=0, max=RAMP_SECONDS_MAX))
 """A dim or fade-out time in seconds."""
+ONE_END: Final = (
+    "two or more values in the same group: "
+    f"give either {CONF_MINUTES} or {CONF_UNTIL}, not both"
+)
+"""The refusal of a start that names both ways to end."""
 
 START_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(CONF_SCENE): cv.string,
-    vol.Exclusive(CONF_MINUTES, "end"): MINUTES,
-    vol.Exclusive(CONF_UNTIL, "end"): cv.time,
+    vol.Exclusive(CONF_MINUTES, "end", msg=ONE_END): MINUTES,
+    vol.Exclusive(CONF_UNTIL, "end", msg=ONE_END): cv.time,
     vol.Optional(CONF_VOLUME): PERCENT,
     vol.Optional(CONF_BRIGHTNESS): PERCENT,
     vol.Optional(CONF_COLOR_TEMP_KELVIN): KELVIN,
