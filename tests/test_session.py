@@ -104,12 +104,13 @@ async def test_start_replaces_running_scene(
 async def test_stop_fades_then_ends(
     hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
 ) -> None:
-    """Turning the switch off fades out over the fade-out time, with a shorter stream."""
+    """Turning the switch off fades out over the fade-out time, in the stream playing."""
     entry = await add_room(
         hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], fade_out_seconds=60)
     )
     ended = async_capture_events(hass, "asmr_session_ended")
     await _start(hass, entry.entry_id, scene="forest_stream", minutes=30)
+    freezer.tick(timedelta(minutes=5))  # past the fade-in
     await hass.services.async_call(
         "switch",
         "turn_off",
@@ -120,7 +121,13 @@ async def test_stop_fades_then_ends(
     assert _phase(hass) == "fading"
     end = dt_util.parse_datetime(hass.states.get("sensor.bedroom_session_end").state)
     assert end == dt_util.utcnow() + timedelta(seconds=60)
-    assert len(played) == 2  # cast again: the new stream fades out by the new end
+    assert len(played) == 1  # no new cast: the stream playing fades out by the new end
+    plan = entry.runtime_data.plan
+    assert plan is not None
+    now = plan.frame_at(dt_util.utcnow())
+    assert plan.envelope.gain(now) == 1.0
+    assert 0.0 < plan.envelope.gain(now + 30 * 48000) < 1.0
+    assert plan.envelope.end == now + 60 * 48000
     freezer.tick(timedelta(seconds=60))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
@@ -326,12 +333,14 @@ async def test_stream_token_head_range_and_404(
     head = await client.head(path)
     assert head.status == 200
     size = int(head.headers["Content-Length"])
-    assert size == 44 + (60 + 10) * 48000 * 4  # the session, then 10 s of silence
+    # The session, then silence up to the cast's horizon two hours later.
+    assert size == 44 + (60 + 2 * 3600) * 48000 * 4
     assert head.headers["Accept-Ranges"] == "bytes"
 
-    full = await client.get(path)
-    body = await full.read()
-    assert len(body) == size
+    start = await client.get(path, headers={"Range": "bytes=0-1000999"})
+    assert start.status == 206
+    body = await start.read()
+    assert len(body) == 1001000
     assert body[:4] == b"RIFF"
 
     part = await client.get(path, headers={"Range": "bytes=1000000-1000999"})

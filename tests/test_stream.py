@@ -122,9 +122,15 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_limits_follow_the_design() -> None:
-    """Pacing is 120 s burst then 120 s ahead; 4 responses per token, 16 in all."""
+    """Pacing is 120 s burst then 120 s ahead; 4 responses per token, 16 in all.
+
+    A running session's stream, whose audio can still change, keeps a short lead: a
+    10 s burst, then 5 s ahead of real time.
+    """
     assert stream.BURST_SECONDS == 120
     assert stream.AHEAD_SECONDS == 120
+    assert stream.LIVE_BURST_SECONDS == 10
+    assert stream.LIVE_AHEAD_SECONDS == 5
     assert stream.MAX_RESPONSES_PER_TOKEN == 4
     assert stream.MAX_RESPONSES == 16
 
@@ -390,11 +396,12 @@ async def test_bad_tokens_and_ranges_get_no_audio(
     bedroom = await _start(hass, played, audio_format="wav", minutes=5)
     nursery = await _start(hass, played, name="Nursery", audio_format="wav", minutes=5)
     nursery_entry = hass.config_entries.async_entries(DOMAIN)[1]
-    # A second cast in the nursery, under a name the bedroom does not have.
+    # A second cast in the nursery, under a name the bedroom does not have: an extend
+    # past the horizon of the cast playing casts again.
     await hass.services.async_call(
         DOMAIN,
         "extend",
-        {"config_entry_id": nursery_entry.entry_id, "minutes": 1},
+        {"config_entry_id": nursery_entry.entry_id, "minutes": 720},
         blocking=True,
     )
     nursery_second = str(played[-1].data["media_content_id"])

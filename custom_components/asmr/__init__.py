@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_AREA, CONF_MQTT_TOPIC, DOMAIN
 from .engine import encoders, use_ffmpeg
+from .mixes import SUBENTRY_MIX
 from .mqtt_bridge import async_clear_mqtt_state, async_setup_mqtt_bridge
 from .services import async_setup_services
 from .session import AsmrConfigEntry, RoomSession
@@ -61,14 +62,36 @@ async def async_setup_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool
     await room.async_setup()
     if room.mqtt_topic:
         entry.async_on_unload(await async_setup_mqtt_bridge(hass, entry))
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    mixes = _mix_versions(entry)
+
+    async def entry_updated(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
+        """Follow changed mixes; reload a room whose MQTT topic changed.
+
+        Other options apply to the next session.
+        """
+        nonlocal mixes
+        known, mixes = mixes, _mix_versions(entry)
+        sounding_different = {  # deleted, or with other layers (a new name is not)
+            mix_id
+            for mix_id, (_name, layers) in known.items()
+            if mix_id not in mixes or mixes[mix_id][1] != layers
+        }
+        if mixes != known:
+            await room.async_mixes_changed(sounding_different)
+        if entry.options.get(CONF_MQTT_TOPIC, "") != room.mqtt_topic:
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    entry.async_on_unload(entry.add_update_listener(entry_updated))
     return True
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
-    """Reload a room whose MQTT topic changed; other options apply to the next session."""
-    if entry.options.get(CONF_MQTT_TOPIC, "") != entry.runtime_data.mqtt_topic:
-        await hass.config_entries.async_reload(entry.entry_id)
+def _mix_versions(entry: AsmrConfigEntry) -> dict[str, tuple[str, object]]:
+    """Return the room's mixes as they are now (name and layers), by id."""
+    return {
+        subentry.subentry_id: (subentry.title, subentry.data)
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_MIX
+    }
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:

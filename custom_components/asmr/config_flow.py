@@ -8,12 +8,17 @@ import voluptuous as vol
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
+    SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     AreaSelector,
@@ -57,12 +62,28 @@ from .const import (
     EndAction,
 )
 from .engine import (
+    MIX_LAYERS,
+    MIX_LEVEL_DB,
+    PLACEMENTS,
     SCENES,
     TRIGGERS,
     EngineError,
+    MixLayer,
+    Scene,
     available_formats,
+    mix_scene,
     playable_format,
     resolve_scene,
+    variant_names,
+)
+from .mixes import (
+    CONF_LAYERS,
+    CONF_LEVEL_DB,
+    CONF_PLACEMENT,
+    SUBENTRY_MIX,
+    layers_data,
+    mix_layers,
+    room_mixes,
 )
 from .schema import valid_base_topic
 
@@ -192,6 +213,14 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow that holds the room's session defaults."""
         return AsmrOptionsFlow()
 
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the room's subentries: its own mixes."""
+        return {SUBENTRY_MIX: MixSubentryFlow}
+
 
 def _number(low: int, high: int, unit: str, step: int = 1) -> NumberSelector:
     """Return a number box selector."""
@@ -213,7 +242,9 @@ def _current_options(options: dict[str, Any]) -> dict[str, Any]:
     return current
 
 
-def _options_schema(options: dict[str, Any]) -> vol.Schema:
+def _options_schema(
+    options: dict[str, Any], mixes: tuple[Scene, ...] = ()
+) -> vol.Schema:
     """Return the options form, filled with the current options.
 
     Fields that may be left empty (the avoid list, the MQTT topic) are only suggested:
@@ -233,7 +264,7 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
                 SelectSelectorConfig(
                     options=[
                         SelectOptionDict(value=scene.id, label=scene.name)
-                        for scene in SCENES.values()
+                        for scene in (*SCENES.values(), *mixes)
                     ],
                     mode=SelectSelectorMode.DROPDOWN,
                 )
@@ -272,11 +303,13 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
     )
 
 
-def _validate_options(options: dict[str, Any]) -> dict[str, str]:
+def _validate_options(
+    options: dict[str, Any], mixes: tuple[Scene, ...] = ()
+) -> dict[str, str]:
     """Return form errors for the options."""
     errors: dict[str, str] = {}
     try:
-        resolve_scene(options[CONF_SCENE], avoid=options[CONF_AVOID])
+        resolve_scene(options[CONF_SCENE], avoid=options[CONF_AVOID], mixes=mixes)
     except EngineError:
         errors[CONF_AVOID] = "scene_empty"
     topic = options[CONF_MQTT_TOPIC]
@@ -317,14 +350,280 @@ class AsmrOptionsFlow(OptionsFlow):
                     )
                 },
             }
-            errors = _validate_options(options)
+            errors = _validate_options(options, room_mixes(self.config_entry))
             if not errors:
                 return self.async_create_entry(data=options)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                _options_schema(dict(self.config_entry.options)),
+                _options_schema(
+                    dict(self.config_entry.options), room_mixes(self.config_entry)
+                ),
                 user_input or _current_options(dict(self.config_entry.options)),
             ),
             errors=errors,
         )
+
+
+CONF_SOUND = "sound"
+CONF_SPEAKER = "speaker"
+SOUND_OFF = "off"
+PLACEMENT_AUTO = "auto"
+VARIANT_SEPARATOR = "__"
+LAYER_KEYS = tuple(f"layer_{n}" for n in range(1, MIX_LAYERS[1] + 1))
+"""The form's layer sections: as many as a mix may have."""
+
+
+def _sounds() -> list[str]:
+    """Return the sounds a layer picks from: off, each trigger, each named variant.
+
+    A trigger's own sound is its default variant; its other variants follow it as
+    ``trigger__variant``.
+    """
+    sounds = [SOUND_OFF]
+    for trigger_id in TRIGGERS:
+        sounds.append(trigger_id)
+        sounds.extend(
+            f"{trigger_id}{VARIANT_SEPARATOR}{variant}"
+            for variant in variant_names(trigger_id)[1:]
+        )
+    return sounds
+
+
+def _sound(layer: MixLayer) -> str:
+    """Return the form's sound value for a stored layer."""
+    if layer.variant is None:
+        return layer.trigger
+    return f"{layer.trigger}{VARIANT_SEPARATOR}{layer.variant}"
+
+
+def _mix_schema() -> vol.Schema:
+    """Return the mix form: a name and six layer sections, the first one open."""
+    low, high = MIX_LEVEL_DB
+    layer = vol.Schema(
+        {
+            vol.Required(CONF_SOUND, default=SOUND_OFF): SelectSelector(
+                SelectSelectorConfig(
+                    options=_sounds(),
+                    translation_key="mix_sound",
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required(CONF_LEVEL_DB, default=0): NumberSelector(
+                NumberSelectorConfig(
+                    min=low,
+                    max=high,
+                    step=1,
+                    unit_of_measurement="dB",
+                    mode=NumberSelectorMode.SLIDER,
+                )
+            ),
+            vol.Required(CONF_PLACEMENT, default=PLACEMENT_AUTO): SelectSelector(
+                SelectSelectorConfig(
+                    options=[PLACEMENT_AUTO, *PLACEMENTS],
+                    translation_key=CONF_PLACEMENT,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+    )
+    # A section's own default is what the form shows in it: the layer's field defaults
+    # (an empty one would show blank fields and a level slider at its far end).
+    unused = {CONF_SOUND: SOUND_OFF, CONF_LEVEL_DB: 0, CONF_PLACEMENT: PLACEMENT_AUTO}
+    fields: dict[vol.Marker, Any] = {vol.Required(CONF_NAME): TextSelector()}
+    for key in LAYER_KEYS:
+        fields[vol.Optional(key, default=dict(unused))] = section(
+            layer, {"collapsed": key != LAYER_KEYS[0]}
+        )
+    return vol.Schema(fields)
+
+
+def _form_values(name: str, layers: list[MixLayer]) -> dict[str, Any]:
+    """Return the form's values for a mix (to fill the form when it is edited)."""
+    values: dict[str, Any] = {CONF_NAME: name}
+    for key, layer in zip(LAYER_KEYS, layers, strict=False):
+        values[key] = {
+            CONF_SOUND: _sound(layer),
+            CONF_LEVEL_DB: layer.level_db,
+            CONF_PLACEMENT: layer.placement or PLACEMENT_AUTO,
+        }
+    return values
+
+
+def _layers(user_input: dict[str, Any]) -> list[MixLayer]:
+    """Return the layers a filled-in form holds (the sections not off), in order."""
+    layers = []
+    for key in LAYER_KEYS:
+        values = user_input.get(key) or {}
+        sound = values.get(CONF_SOUND, SOUND_OFF)
+        if sound == SOUND_OFF:
+            continue
+        trigger, _, variant = sound.partition(VARIANT_SEPARATOR)
+        placement = values.get(CONF_PLACEMENT, PLACEMENT_AUTO)
+        layers.append(
+            MixLayer(
+                trigger=trigger,
+                variant=variant or None,
+                level_db=float(values.get(CONF_LEVEL_DB, 0)),
+                placement=None if placement == PLACEMENT_AUTO else placement,
+            )
+        )
+    return layers
+
+
+class MixSubentryFlow(ConfigSubentryFlow):
+    """Make or change one of a room's mixes, and listen to it before saving.
+
+    The form holds the mix's name and six layer sections (a layer left "off" is not
+    part of the mix); a mix that holds goes to a menu: save it, listen to 30 seconds
+    of it on one of the room's speakers, or change it.
+    """
+
+    def __init__(self) -> None:
+        """Initialise an empty draft."""
+        self._name = ""
+        self._layers: list[MixLayer] = []
+        self._scene: Scene | None = None
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Compose a new mix."""
+        return await self._async_compose("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a mix."""
+        if user_input is None and self._scene is None:
+            subentry = self._get_reconfigure_subentry()
+            self._name = subentry.title
+            self._layers = mix_layers(subentry.data)
+        return await self._async_compose("reconfigure", user_input)
+
+    async def _async_compose(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        """Show the mix form; on a mix that holds, go to the menu."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            self._name = str(user_input[CONF_NAME]).strip()
+            self._layers = _layers(user_input)
+            errors, placeholders["error"] = self._check()
+            if not errors:
+                return await self.async_step_ready()
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _mix_schema(), user_input or _form_values(self._name, self._layers)
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _check(self) -> tuple[dict[str, str], str]:
+        """Return the form errors of the draft and what the engine said was wrong."""
+        if not self._name:
+            return {CONF_NAME: "no_name"}, ""
+        editing = (
+            self._get_reconfigure_subentry().subentry_id
+            if self.source == "reconfigure"
+            else None
+        )
+        taken = {
+            name.casefold()
+            for scene in SCENES.values()
+            for name in (scene.id, scene.name)
+        } | {
+            mix.name.casefold()
+            for mix in room_mixes(self._get_entry())
+            if mix.id != editing
+        }
+        if self._name.casefold() in taken:
+            return {CONF_NAME: "duplicate_name"}, ""
+        if not self._layers:
+            return {"base": "no_layers"}, ""
+        try:
+            self._scene = mix_scene(
+                id=editing or "new_mix", name=self._name, layers=self._layers
+            )
+        except EngineError as err:
+            return {"base": "invalid_mix"}, str(err)
+        return {}, ""
+
+    async def async_step_ready(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Offer to save the mix, listen to it first, or change it."""
+        return self.async_show_menu(
+            step_id="ready",
+            menu_options=["save", "listen", str(self.source)],
+            description_placeholders={"name": self._name},
+        )
+
+    async def async_step_save(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Save the mix (a changed mix that plays goes on with its new layers)."""
+        data = {CONF_LAYERS: layers_data(self._layers)}
+        if self.source == "reconfigure":
+            return self.async_update_and_abort(
+                self._get_entry(),
+                self._get_reconfigure_subentry(),
+                title=self._name,
+                data=data,
+            )
+        return self.async_create_entry(title=self._name, data=data)
+
+    async def async_step_listen(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Play 30 seconds of the mix on a speaker the room's session is not using."""
+        entry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="room_not_loaded")
+        room = entry.runtime_data
+        free = room.free_speakers()
+        errors: dict[str, str] = {}
+        if user_input is not None and self._scene is not None:
+            if not free:
+                return await self.async_step_ready()
+            try:
+                await room.async_preview(self._scene, user_input[CONF_SPEAKER])
+            except HomeAssistantError:
+                errors["base"] = "preview_failed"
+            else:
+                return await self.async_step_ready()
+        if not free:
+            return self.async_show_form(
+                step_id="listen",
+                data_schema=vol.Schema({}),
+                errors={"base": "no_free_speaker"},
+            )
+        return self.async_show_form(
+            step_id="listen",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_SPEAKER, default=free[0]): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(
+                                    value=entity_id, label=_entity_name(self, entity_id)
+                                )
+                                for entity_id in free
+                            ],
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={"name": self._name},
+        )
+
+
+def _entity_name(flow: MixSubentryFlow, entity_id: str) -> str:
+    """Return an entity's friendly name (its id if it has none)."""
+    state = flow.hass.states.get(entity_id)
+    return str(state.name) if state is not None else entity_id

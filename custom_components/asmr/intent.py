@@ -47,6 +47,7 @@ REPLIES: Final[dict[str, dict[str, str]]] = {
         "nothing_playing": "Nothing is playing in {room}.",
         "start_failed": "Could not start the ASMR in {room}: {error}",
         "extend_failed": "Could not extend the ASMR in {room}: {error}",
+        "unknown_scene": "There is no scene or mix called {scene} in {room}.",
     },
     "de": {
         "started": "Zeit zum Entspannen: {scene} im Raum {room} bis {until} Uhr.",
@@ -59,6 +60,7 @@ REPLIES: Final[dict[str, dict[str, str]]] = {
         "nothing_playing": "Im Raum {room} läuft gerade nichts.",
         "start_failed": "ASMR konnte im Raum {room} nicht starten: {error}",
         "extend_failed": "ASMR im Raum {room} konnte nicht verlängert werden: {error}",
+        "unknown_scene": "Im Raum {room} gibt es keine Szene und keinen Mix namens {scene}.",
     },
     "es": {
         "started": "Hora de relajarse: {scene} en la habitación {room} hasta las {until}.",
@@ -71,6 +73,7 @@ REPLIES: Final[dict[str, dict[str, str]]] = {
         "nothing_playing": "No está sonando nada en la habitación {room}.",
         "start_failed": "No se pudo iniciar el ASMR en la habitación {room}: {error}",
         "extend_failed": "No se pudo prolongar el ASMR en la habitación {room}: {error}",
+        "unknown_scene": "No hay ninguna escena ni mezcla llamada {scene} en la habitación {room}.",
     },
     "fr": {
         "started": "C'est l'heure de se détendre : {scene} dans la pièce {room} jusqu'à {until}.",
@@ -83,6 +86,7 @@ REPLIES: Final[dict[str, dict[str, str]]] = {
         "nothing_playing": "Rien ne joue dans la pièce {room}.",
         "start_failed": "Impossible de lancer l'ASMR dans la pièce {room} : {error}",
         "extend_failed": "Impossible de prolonger l'ASMR dans la pièce {room} : {error}",
+        "unknown_scene": "Il n'y a ni scène ni mix nommé {scene} dans la pièce {room}.",
     },
     "nl": {
         "started": "Tijd om tot rust te komen: {scene} in {room} tot {until}.",
@@ -95,6 +99,7 @@ REPLIES: Final[dict[str, dict[str, str]]] = {
         "nothing_playing": "Er speelt niets in {room}.",
         "start_failed": "ASMR kon niet starten in {room}: {error}",
         "extend_failed": "ASMR in {room} kon niet worden verlengd: {error}",
+        "unknown_scene": "Er is geen scène of mix met de naam {scene} in {room}.",
     },
 }
 
@@ -196,18 +201,41 @@ class AsmrIntentHandler(intent.IntentHandler):
         raise NotImplementedError
 
 
-async def _scene_name(intent_obj: intent.Intent, scene_id: str | None) -> str:
-    """Return the name of a scene as it is said in the sentence's language."""
-    scene = SCENES.get(scene_id or "")
+async def _scene_name(
+    intent_obj: intent.Intent, room: RoomSession, scene_id: str | None
+) -> str:
+    """Return the name of a scene as it is said in the sentence's language.
+
+    A mix is called by the name its maker gave it.
+    """
+    scene = room.catalogue.get(scene_id or "")
     if scene is None:
         return "ASMR"
     language = reply_language(intent_obj.language)
-    if language == "en":
+    if language == "en" or scene.id not in SCENES:
         return scene.name
     names = await translation.async_get_translations(
         intent_obj.hass, language, "entity", {DOMAIN}
     )
     return names.get(f"component.{DOMAIN}.entity.switch.{scene.id}.name", scene.name)
+
+
+def _wanted_scene(room: RoomSession, slots: dict[str, Any]) -> str | None:
+    """Return the scene id a sentence names: a scene's id, or a scene's or mix's name.
+
+    A name is matched without case, with or without a trailing "mix": "my rain mix"
+    is the mix called "Rain" or "Rain mix".
+    """
+    if (scene_id := slots.get("scene", {}).get("value")) is not None:
+        return str(scene_id)
+    if (said := slots.get("mix", {}).get("value")) is None:
+        return None
+    name = str(said).casefold().strip()
+    names = {name, f"{name} mix", name.removesuffix(" mix").strip()}
+    for scene in room.catalogue.values():
+        if scene.name.casefold() in names or scene.id == str(said):
+            return scene.id
+    raise Refusal("unknown_scene", scene=str(said), room=room.name)
 
 
 def _reply(
@@ -230,10 +258,12 @@ class StartHandler(AsmrIntentHandler):
         "end. Optional: the room (or area), the scene and the duration in minutes "
         "(1-720; without one the room's default applies). Scenes: "
         + ", ".join(f"{scene.id} ({scene.name})" for scene in SCENES.values())
+        + ". A room may also have mixes of its own: give their name as mix."
     )
     slot_schema = {
         vol.Optional("room"): cv.string,
-        vol.Optional("scene"): vol.In(list(SCENES)),
+        vol.Optional("scene"): cv.string,
+        vol.Optional("mix"): cv.string,
         vol.Optional("minutes"): MINUTES,
     }
 
@@ -242,7 +272,7 @@ class StartHandler(AsmrIntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         room = _room(intent_obj, slots)
         request = StartRequest(
-            scene=slots.get("scene", {}).get("value"),
+            scene=_wanted_scene(room, slots),
             minutes=slots.get("minutes", {}).get("value"),
         )
         try:
@@ -253,7 +283,7 @@ class StartHandler(AsmrIntentHandler):
             intent_obj,
             "started",
             room=room.name,
-            scene=await _scene_name(intent_obj, room.scene),
+            scene=await _scene_name(intent_obj, room, room.scene),
             until=_spoken_time(ends_at),
         )
 
@@ -264,19 +294,21 @@ class StopHandler(AsmrIntentHandler):
     intent_type = INTENT_STOP
     description = (
         "Stops the ASMR session in a room: the sound and the lights fade out over the "
-        "room's fade-out time. Optional: the room (or area) and the scene to stop."
+        "room's fade-out time. Optional: the room (or area) and the scene (or the "
+        "name of the room's mix, as mix) to stop."
     )
     slot_schema = {
         vol.Optional("room"): cv.string,
-        vol.Optional("scene"): vol.In(list(SCENES)),
+        vol.Optional("scene"): cv.string,
+        vol.Optional("mix"): cv.string,
     }
 
     async def _async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Stop the session and say when it ends."""
         slots = self.async_validate_slots(intent_obj.slots)
         room = _room(intent_obj, slots)
-        wanted = slots.get("scene", {}).get("value")
-        scene = await _scene_name(intent_obj, wanted or room.scene)
+        wanted = _wanted_scene(room, slots)
+        scene = await _scene_name(intent_obj, room, wanted or room.scene)
         if not await room.async_stop(
             fade=True, scene=wanted, context=intent_obj.context
         ):
@@ -317,7 +349,7 @@ class ExtendHandler(AsmrIntentHandler):
         return _reply(
             intent_obj,
             "extended",
-            scene=await _scene_name(intent_obj, room.scene),
+            scene=await _scene_name(intent_obj, room, room.scene),
             room=room.name,
             until=_spoken_time(ends_at),
         )

@@ -58,7 +58,11 @@ class RoomMediaPlayer(AsmrEntity, MediaPlayerEntity):
         | MediaPlayerEntityFeature.TURN_OFF
         | MediaPlayerEntityFeature.VOLUME_SET
     )
-    _attr_source_list = [scene.name for scene in SCENES.values()]
+
+    @property
+    def source_list(self) -> list[str]:
+        """Return the names of the scenes the room plays: built-in, then its mixes."""
+        return [scene.name for scene in self.room.catalogue.values()]
 
     @property
     def state(self) -> MediaPlayerState:
@@ -68,8 +72,8 @@ class RoomMediaPlayer(AsmrEntity, MediaPlayerEntity):
     @property
     def source(self) -> str | None:
         """Return the running scene's name."""
-        scene = self.room.scene
-        return SCENES[scene].name if scene in SCENES else None
+        scene = self.room.catalogue.get(self.room.scene or "")
+        return scene.name if scene is not None else None
 
     @property
     def media_title(self) -> str | None:
@@ -113,7 +117,9 @@ class RoomMediaPlayer(AsmrEntity, MediaPlayerEntity):
 
     async def async_select_source(self, source: str) -> None:
         """Start the scene with this name."""
-        scene = next((s.id for s in SCENES.values() if s.name == source), None)
+        scene = next(
+            (s.id for s in self.room.catalogue.values() if s.name == source), None
+        )
         if scene is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,

@@ -1,7 +1,9 @@
 """Media browser: the scenes, each with a spectrogram picture, playable on any speaker.
 
 A scene resolves to an hour of its audio (MP3, fading out over the last two minutes)
-served by Home Assistant under a signed path, so any media player can fetch it.
+served by Home Assistant under a signed path, so any media player can fetch it. Each
+room with mixes of its own has a folder of them (``{entry_id}``; a mix is
+``{entry_id}-{mix_id}``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from homeassistant.components.media_source import (
     PlayMedia,
     Unresolvable,
 )
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util.hass_dict import HassKey
@@ -35,6 +38,7 @@ from .engine import (
     FORMATS,
     SAMPLE_RATE,
     SCENES,
+    Scene,
     available_formats,
     playable_format,
     render,
@@ -67,10 +71,23 @@ async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
     return AsmrMediaSource()
 
 
-def scene_cast(scene_id: str, seed: int, audio_format: str = AUDIO_FORMAT) -> Cast:
+def find_scene(hass: HomeAssistant, key: str) -> Scene | None:
+    """Return the scene a media id names: a built-in id, or ``{entry_id}-{mix_id}``."""
+    if key in SCENES:
+        return SCENES[key]
+    entry_id, _, mix_id = key.partition("-")
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN or not mix_id:
+        return None
+    if entry.state is not ConfigEntryState.LOADED:
+        return None
+    return next((mix for mix in entry.runtime_data.mixes if mix.id == mix_id), None)
+
+
+def scene_cast(scene: str | Scene, seed: int, audio_format: str = AUDIO_FORMAT) -> Cast:
     """Return the media browser's default-length cast of a scene."""
     return Cast(
-        scene=SCENES[scene_id],
+        scene=SCENES[scene] if isinstance(scene, str) else scene,
         seed=seed,
         start=0,
         stop=PLAY_MINUTES * 60 * SAMPLE_RATE,
@@ -91,7 +108,7 @@ class AsmrMediaSource(MediaSource):
 
     async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
         """Return a signed URL that plays an hour of a scene."""
-        if item.identifier not in SCENES:
+        if find_scene(item.hass, item.identifier) is None:
             raise Unresolvable(f"No ASMR scene called {item.identifier!r}")
         seed = secrets.randbits(31)
         audio_format = playable_format(AUDIO_FORMAT)
@@ -100,32 +117,77 @@ class AsmrMediaSource(MediaSource):
         return PlayMedia(url, FORMATS[audio_format][0])
 
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
-        """Return the list of scenes."""
+        """Return the scenes and a folder per room with mixes, or a room's mixes."""
+        rooms = [
+            entry
+            for entry in item.hass.config_entries.async_loaded_entries(DOMAIN)
+            if entry.runtime_data.mixes
+        ]
         if item.identifier:
-            raise Unresolvable("ASMR scenes have no folders")
-        return BrowseMediaSource(
-            domain=DOMAIN,
-            identifier=None,
-            media_class=MediaClass.DIRECTORY,
-            media_content_type=MediaType.MUSIC,
-            title=self.name,
-            can_play=False,
-            can_expand=True,
-            children_media_class=MediaClass.MUSIC,
-            children=[
-                BrowseMediaSource(
-                    domain=DOMAIN,
-                    identifier=scene.id,
-                    media_class=MediaClass.MUSIC,
-                    media_content_type=FORMATS[playable_format(AUDIO_FORMAT)][0],
-                    title=scene.name,
-                    can_play=True,
-                    can_expand=False,
-                    thumbnail=f"{PICTURE_PATH}/{scene.id}.png",
-                )
-                for scene in SCENES.values()
+            room = next((e for e in rooms if e.entry_id == item.identifier), None)
+            if room is None:
+                raise Unresolvable(f"No ASMR room with mixes {item.identifier!r}")
+            return _folder(
+                room.entry_id,
+                room.title,
+                [
+                    _playable(f"{room.entry_id}-{mix.id}", mix.name, None)
+                    for mix in room.runtime_data.mixes
+                ],
+            )
+        return _folder(
+            None,
+            self.name,
+            [
+                *(
+                    _playable(scene.id, scene.name, f"{PICTURE_PATH}/{scene.id}.png")
+                    for scene in SCENES.values()
+                ),
+                *(
+                    BrowseMediaSource(
+                        domain=DOMAIN,
+                        identifier=room.entry_id,
+                        media_class=MediaClass.DIRECTORY,
+                        media_content_type=MediaType.MUSIC,
+                        title=room.title,
+                        can_play=False,
+                        can_expand=True,
+                    )
+                    for room in rooms
+                ),
             ],
         )
+
+
+def _folder(
+    identifier: str | None, title: str, children: list[BrowseMediaSource]
+) -> BrowseMediaSource:
+    """Return a folder of the media browser."""
+    return BrowseMediaSource(
+        domain=DOMAIN,
+        identifier=identifier,
+        media_class=MediaClass.DIRECTORY,
+        media_content_type=MediaType.MUSIC,
+        title=title,
+        can_play=False,
+        can_expand=True,
+        children_media_class=MediaClass.MUSIC,
+        children=children,
+    )
+
+
+def _playable(identifier: str, title: str, thumbnail: str | None) -> BrowseMediaSource:
+    """Return a scene or mix of the media browser."""
+    return BrowseMediaSource(
+        domain=DOMAIN,
+        identifier=identifier,
+        media_class=MediaClass.MUSIC,
+        media_content_type=FORMATS[playable_format(AUDIO_FORMAT)][0],
+        title=title,
+        can_play=True,
+        can_expand=False,
+        thumbnail=thumbnail,
+    )
 
 
 class SceneAudioView(AsmrStreamView):
@@ -142,13 +204,12 @@ class SceneAudioView(AsmrStreamView):
     def find_cast(self, hass: HomeAssistant, token: str, name: str) -> Cast | None:
         """Return the cast a URL names: ``token`` is the scene, ``name`` the seed."""
         seed, _, extension = name.partition(".")
-        if (
-            token not in SCENES
-            or extension not in available_formats()
-            or not _SEED.fullmatch(seed)
-        ):
+        if extension not in available_formats() or not _SEED.fullmatch(seed):
             return None
-        return scene_cast(token, int(seed) % 2**31, extension)
+        scene = find_scene(hass, token)
+        if scene is None:
+            return None
+        return scene_cast(scene, int(seed) % 2**31, extension)
 
     def stream_key(self, token: str, name: str) -> str:
         """Return what the per-stream cap counts responses by: the URL's path."""

@@ -4,6 +4,10 @@
 saved "before" state): a restart rebuilds the session from it, or salvages what it
 can to end it. ``RoomDefaults`` reads a room's options with their defaults, and
 ``new_plan`` turns a start request and those defaults into a checked plan.
+
+The plan holds the session's gain envelope (``envelope.Envelope``) as keyframes, stored
+with the rest: an extend or a stop with a fade changes the keyframes after the audio
+already served, and a restart renders the same envelope again.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 import secrets
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -46,6 +50,12 @@ from .engine import (
     playable_format,
     resolve_scene,
 )
+from .envelope import Envelope
+
+FADE_IN_SECONDS: Final = 8.0
+"""Length of a session's fade-in, in seconds."""
+_TIMED: Final = Envelope(((0, 0, 1.0, 1.0),))
+"""Stands for "the envelope the plan's timing gives" until the plan is made."""
 
 
 class EndReason(StrEnum):
@@ -135,6 +145,27 @@ class Plan:
     volumes_before: dict[str, float | None]
     released: set[str] = field(default_factory=set)
     end_reason: EndReason = EndReason.TIMER
+    envelope: Envelope = field(default_factory=lambda: _TIMED)
+    """The gain of the session's sound over its frames (by default its timing's)."""
+
+    def __post_init__(self) -> None:
+        """Give a plan made without an envelope the one its timing gives."""
+        if self.envelope is _TIMED:
+            self.envelope = self.timed_envelope()
+
+    def timed_envelope(self) -> Envelope:
+        """Return the envelope of this plan's timing: fade in, hold, fade out, silence."""
+        return Envelope.session(
+            fade_in=round(FADE_IN_SECONDS * SAMPLE_RATE),
+            fade_at=self.frame_at(self.fade_at),
+            end=self.frame_at(self.ends_at),
+        )
+
+    def moment_of(self, frame: int) -> datetime:
+        """Return the moment a session frame plays (the inverse of ``frame_at``)."""
+        return self.started_at + timedelta(
+            microseconds=round(frame * 1_000_000 / SAMPLE_RATE)
+        )
 
     @property
     def fade_at(self) -> datetime:
@@ -170,10 +201,11 @@ class Plan:
             "volumes_before": self.volumes_before,
             "released": sorted(self.released),
             "end_reason": self.end_reason.value,
+            "envelope": self.envelope.as_data(),
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> Plan:
+    def from_dict(cls, data: Any, *, mixes: Iterable[Scene] = ()) -> Plan:
         """Return a plan read back from storage.
 
         Raises ``ValueError`` for data this version cannot play: malformed, or naming a
@@ -204,6 +236,12 @@ class Plan:
                 },
                 released={_text(entity_id) for entity_id in data["released"]},
                 end_reason=EndReason(data["end_reason"]),
+                # Stored before sessions had envelopes: the timing gives it.
+                envelope=(
+                    Envelope.from_data(data["envelope"])
+                    if "envelope" in data
+                    else _TIMED
+                ),
             )
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
             raise ValueError(f"malformed stored session ({err!r})") from err
@@ -214,7 +252,7 @@ class Plan:
         if min(plan.dim_seconds, plan.fade_out_seconds) < 0:
             raise ValueError("stored session has a negative dim or fade-out time")
         try:
-            resolve_scene(plan.scene, plan.avoid)
+            resolve_scene(plan.scene, plan.avoid, mixes=mixes)
         except EngineError as err:
             raise ValueError(str(err)) from err
         if plan.audio_format not in FORMATS:
@@ -312,10 +350,15 @@ def next_time_of_day(moment: datetime, until: time) -> datetime:
     return dt_util.as_utc(candidate)
 
 
-def checked_scene(scene_id: str, avoid: tuple[str, ...]) -> Scene:
-    """Return a scene as the room plays it; refuse one unknown or wholly avoided."""
+def checked_scene(
+    scene_id: str, avoid: tuple[str, ...], *, mixes: Iterable[Scene] = ()
+) -> Scene:
+    """Return a scene as the room plays it (built-in or one of ``mixes``).
+
+    Refuse one unknown or wholly avoided.
+    """
     try:
-        return resolve_scene(scene_id, avoid)
+        return resolve_scene(scene_id, avoid, mixes=mixes)
     except EngineError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -346,6 +389,7 @@ def new_plan(
     audio_format: str,
     lights_before: dict[str, lights.LightSnapshot],
     volumes_before: dict[str, float | None],
+    mixes: Iterable[Scene] = (),
 ) -> Plan:
     """Validate a start request against the room's defaults; return the new plan."""
 
@@ -353,7 +397,7 @@ def new_plan(
         return default if value is None else value
 
     scene_id = pick(request.scene, defaults.scene)
-    checked_scene(scene_id, defaults.avoid)
+    checked_scene(scene_id, defaults.avoid, mixes=mixes)
     if request.until is not None:
         if request.minutes is not None:
             raise ServiceValidationError(

@@ -41,18 +41,35 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from . import lights, speakers
-from .casts import STREAM_PATH, SessionCast, cast_registry
+from .casts import (
+    HORIZON_SECONDS,
+    STREAM_PATH,
+    LiveEnvelope,
+    SessionCast,
+    cast_registry,
+)
 from .const import (
     CONF_LIGHTS,
     CONF_MINUTES,
     CONF_SCENE,
     CONF_SPEAKERS,
     CONF_VOLUME,
+    DEFAULT_SCENE,
     DOMAIN,
     EndAction,
 )
-from .engine import SAMPLE_RATE, EngineError, playable_format, resolve_scene, warm_up
+from .engine import (
+    SAMPLE_RATE,
+    EngineError,
+    Scene,
+    catalogue,
+    playable_format,
+    resolve_scene,
+    warm_up,
+)
+from .envelope import Envelope
 from .issues import RoomIssues
+from .mixes import CONF_LAYERS, CONF_LEVEL_DB, SUBENTRY_MIX, room_mixes
 from .plan import (
     EndReason,
     Plan,
@@ -62,6 +79,7 @@ from .plan import (
     checked_scene,
     new_plan,
 )
+from .preview import async_play_preview
 from .speakers import SpeakerEvent
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,14 +89,17 @@ type AsmrConfigEntry = ConfigEntry[RoomSession]
 STORAGE_VERSION: Final = 1
 EVENT_SESSION_STARTED: Final = "asmr_session_started"
 EVENT_SESSION_ENDED: Final = "asmr_session_ended"
-FADE_IN_SECONDS: Final = 8.0
+RECOVER_SECONDS: Final = 5.0
+"""How fast the sound comes back to full when an extend interrupts its fade-out."""
 MAX_RECASTS: Final = 3
 """How often a dropped speaker is cast again within one session before the user is told."""
 SETTLE_SECONDS: Final = 5.0
 """A speaker that goes quiet this close to the end has simply finished."""
 TAIL_SECONDS: Final = 10.0
-"""Silence after the fade-out: a speaker still plays (and still takes a volume, which a
-stopped MPD does not) when the session ends it, even if it started a little late."""
+"""Silence a cast holds at least after the fade-out: a speaker still plays (and still
+takes a volume, which a stopped MPD does not) when the session ends it, even if it
+started a little late. An extend whose end leaves less than this before the horizon of
+the casts playing is cast again."""
 
 
 class Phase(StrEnum):
@@ -121,6 +142,10 @@ class RoomSession:
         self._casts: list[CALLBACK_TYPE] = []
         """How to stop serving each cast of the running session (or the one ending)."""
         self._casts_token: str | None = None
+        self._live: LiveEnvelope | None = None
+        """The envelope the session's casts render (and how far they have)."""
+        self._horizon: int | None = None
+        """The earliest end (frame) of the casts the speakers play."""
         self._listeners: list[CALLBACK_TYPE] = []
         self._contexts: deque[str] = deque(maxlen=128)
         self._recasts: dict[str, int] = {}
@@ -130,6 +155,7 @@ class RoomSession:
         self._timer_generation = 0
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_states: CALLBACK_TYPE | None = None
+        self._mixer: str | None = None
 
     # -- what the faces read ------------------------------------------------------
 
@@ -162,6 +188,43 @@ class RoomSession:
     def defaults(self) -> RoomDefaults:
         """Return the room's defaults (its options, typed)."""
         return RoomDefaults.from_options(self.entry.options)
+
+    @property
+    def mixes(self) -> tuple[Scene, ...]:
+        """Return the room's own mixes (its mix subentries) as scenes."""
+        return room_mixes(self.entry)
+
+    @property
+    def catalogue(self) -> dict[str, Scene]:
+        """Return every scene the room plays, by id: the built-in ones, then its mixes."""
+        return catalogue(self.mixes)
+
+    @property
+    def speakers_in_use(self) -> list[str]:
+        """Return the speakers the room's session plays on (none when idle)."""
+        return self._controlled_speakers() if self._plan else []
+
+    def free_speakers(self) -> list[str]:
+        """Return the room's available speakers that no room's session plays on.
+
+        Speakers that play nothing come first.
+        """
+        busy = {
+            entity_id
+            for entry in self.hass.config_entries.async_loaded_entries(DOMAIN)
+            for entity_id in entry.runtime_data.speakers_in_use
+        }
+        free = [
+            e
+            for e in self._speakers
+            if e not in busy and lights.is_available(self.hass.states.get(e))
+        ]
+
+        def playing(entity_id: str) -> bool:
+            state = self.hass.states.get(entity_id)
+            return state is not None and state.state == STATE_PLAYING
+
+        return sorted(free, key=playing)
 
     @callback
     def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -219,7 +282,7 @@ class RoomSession:
         if data is None:
             return None, None, None
         try:
-            return data, Plan.from_dict(data), None
+            return data, Plan.from_dict(data, mixes=self.mixes), None
         except ValueError as err:
             return data, None, err
 
@@ -227,7 +290,7 @@ class RoomSession:
         """Build the default scene's sound banks off the event loop."""
         try:
             defaults = self.defaults
-            scene = resolve_scene(defaults.scene, defaults.avoid)
+            scene = resolve_scene(defaults.scene, defaults.avoid, mixes=self.mixes)
         except EngineError:
             return
         await self.hass.loop.run_in_executor(
@@ -235,9 +298,17 @@ class RoomSession:
         )
 
     async def async_shutdown(self) -> None:
-        """Detach from Home Assistant; a running session stays stored and resumes."""
-        self._cancel_timer()
-        self._untrack_targets()
+        """Detach from Home Assistant; a running session stays stored and resumes.
+
+        Waits for the event in progress (a start, stop or end may be waiting for a
+        device), then lets go of the session: no timer fires, no cast is served and no
+        plan is held by this unloaded room, so the next setup alone resumes or ends it.
+        """
+        async with self._lock:
+            self._cancel_timer()
+            self._untrack_targets()
+            self._forget_casts()
+            self._plan = None
 
     # -- events ----------------------------------------------------------------------
 
@@ -275,7 +346,7 @@ class RoomSession:
 
     async def async_set_default_scene(self, scene_id: str) -> None:
         """Make a scene the room's default; refused if unknown or wholly avoided."""
-        checked_scene(scene_id, self.defaults.avoid)
+        checked_scene(scene_id, self.defaults.avoid, mixes=self.mixes)
         self.hass.config_entries.async_update_entry(
             self.entry, options={**self.entry.options, CONF_SCENE: scene_id}
         )
@@ -304,6 +375,100 @@ class RoomSession:
                     self._context(None),
                     self._issues.device_result,
                 )
+            self._notify()
+
+    async def async_preview(self, scene: Scene, speaker: str) -> None:
+        """Play a short preview of a scene on a speaker the session does not use.
+
+        No session starts; a speaker the running session plays on is refused.
+        """
+        if speaker not in self.free_speakers():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="speaker_busy",
+                translation_placeholders={"speaker": speaker},
+            )
+        await async_play_preview(
+            self.hass,
+            scene,
+            speaker,
+            base_url=self._base_url(),
+            audio_format=playable_format(self.defaults.audio_format),
+            volume=self.defaults.volume / 100,
+            context=self._context(None),
+        )
+
+    @property
+    def mixer(self) -> Scene | None:
+        """Return the mix the mixer shows: the one chosen, else the one playing, else the first."""
+        mixes = {mix.id: mix for mix in self.mixes}
+        for mix_id in (self._mixer, self.scene):
+            if mix_id in mixes:
+                return mixes[mix_id]
+        return next(iter(mixes.values()), None)
+
+    def set_mixer(self, mix_id: str) -> None:
+        """Show one of the room's mixes in its mixer."""
+        if mix_id not in {mix.id for mix in self.mixes}:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_mix",
+                translation_placeholders={"mix": mix_id},
+            )
+        self._mixer = mix_id
+        self._notify()
+
+    async def async_set_mix_level(
+        self, mix_id: str, layer: int, level_db: float
+    ) -> None:
+        """Set the level of one layer (from 0) of one of the room's mixes.
+
+        The mix is stored with its new level; a session playing it goes on with it.
+        """
+        subentry = self.entry.subentries.get(mix_id)
+        if subentry is None or subentry.subentry_type != SUBENTRY_MIX:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_mix",
+                translation_placeholders={"mix": mix_id},
+            )
+        layers = [dict(stored) for stored in subentry.data.get(CONF_LAYERS, ())]
+        if not 0 <= layer < len(layers):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_mix_layer",
+                translation_placeholders={
+                    "mix": subentry.title,
+                    "layer": str(layer + 1),
+                },
+            )
+        layers[layer][CONF_LEVEL_DB] = float(level_db)
+        self.hass.config_entries.async_update_subentry(
+            self.entry, subentry, data={**subentry.data, CONF_LAYERS: layers}
+        )
+
+    async def async_mixes_changed(self, changed: Iterable[str]) -> None:
+        """Follow the room's mixes after some were edited or deleted.
+
+        A deleted mix that plays ends at once (reason ``stopped``); an edited one that
+        plays goes on, cast again from now with its new layers, to the same end. A
+        deleted default scene gives way to the built-in default.
+        """
+        async with self._lock:
+            scenes = self.catalogue
+            if self.defaults.scene not in scenes:
+                self.hass.config_entries.async_update_entry(
+                    self.entry,
+                    options={**self.entry.options, CONF_SCENE: DEFAULT_SCENE},
+                )
+            plan = self._plan
+            if plan is not None and plan.scene in set(changed):
+                try:
+                    resolve_scene(plan.scene, plan.avoid, mixes=self.mixes)
+                except EngineError:
+                    await self._async_end(EndReason.STOPPED)
+                else:
+                    await self._async_recast(dt_util.utcnow(), context=None)
             self._notify()
 
     async def async_restored(self, plan: Plan) -> None:
@@ -341,6 +506,7 @@ class RoomSession:
             audio_format=self._playable_format(defaults.audio_format),
             lights_before=lights.snapshot(self.hass, self._lights),
             volumes_before=speakers.volumes(self.hass, self._speakers),
+            mixes=self.mixes,
         )
         lights_on = [
             e for e in self._lights if lights.is_available(self.hass.states.get(e))
@@ -443,13 +609,26 @@ class RoomSession:
         ):
             await self._async_end(EndReason.STOPPED, context=context)
             return
-        plan.ends_at = min(plan.ends_at, now + timedelta(seconds=plan.fade_out_seconds))
+        # The sound fades in the stream the speakers play, from the first frame no
+        # stream has rendered yet (a few seconds ahead at most): no new cast.
+        fade_time = timedelta(seconds=plan.fade_out_seconds)
+        ends_at = plan.ends_at
+
+        def fade_out(envelope: Envelope, at: int) -> Envelope:
+            nonlocal ends_at
+            begin = now if at <= plan.frame_at(now) else plan.moment_of(at)
+            if begin + fade_time >= plan.ends_at:
+                return envelope  # it already fades out sooner
+            ends_at = begin + fade_time
+            return envelope.fading(at, plan.frame_at(ends_at))
+
+        self._change_envelope(plan, now, fade_out)
+        plan.ends_at = ends_at
         # The end comes on time even if what follows fails.
         self._set_phase(Phase.FADING)
         self._schedule()
         await self._async_save(plan)
         await self._async_begin_fade(now, context=context)
-        await self._async_recast(now, context=context)
         self._notify()
 
     async def _async_extend(self, minutes: int, *, context: Context | None) -> datetime:
@@ -465,6 +644,23 @@ class RoomSession:
         now = dt_util.utcnow()
         plan.ends_at += timedelta(minutes=minutes)
         plan.end_reason = EndReason.TIMER
+
+        def longer(envelope: Envelope, at: int) -> Envelope:
+            return envelope.extended(
+                at,
+                fade_at=plan.frame_at(plan.fade_at),
+                end=plan.frame_at(plan.ends_at),
+                recover=round(RECOVER_SECONDS * SAMPLE_RATE),
+            )
+
+        # The stream the speakers play follows the new envelope: no new cast, unless
+        # the new end passes the horizon of the casts playing.
+        self._change_envelope(plan, now, longer)
+        tail = round(TAIL_SECONDS * SAMPLE_RATE)
+        beyond = (
+            self._horizon is not None
+            and plan.frame_at(plan.ends_at) + tail > self._horizon
+        )
         glow_again = self.phase is Phase.FADING and now < plan.fade_at
         if glow_again:
             self._set_phase(Phase.PLAYING)
@@ -481,7 +677,8 @@ class RoomSession:
                     context=self._context(context),
                 ),
             )
-        await self._async_recast(now, context=context)
+        if beyond:
+            await self._async_recast(now, context=context)
         self._notify()
         return plan.ends_at
 
@@ -604,19 +801,25 @@ class RoomSession:
         plan = self._plan
         if plan is None or not entity_ids:
             return []
-        cast = SessionCast(
-            scene=resolve_scene(plan.scene, plan.avoid),
-            seed=plan.seed,
-            start=max(plan.frame_at(now), 0),
-            stop=plan.frame_at(plan.ends_at),
-            fade_in_s=FADE_IN_SECONDS,
-            fade_out_s=plan.fade_out_seconds,
-            audio_format=plan.audio_format,
-            tail_frames=round(TAIL_SECONDS * SAMPLE_RATE),
-        )
-        if self._casts_token != plan.token:
+        if self._casts_token != plan.token or self._live is None:
             self._forget_casts()
             self._casts_token = plan.token
+            self._live = LiveEnvelope(
+                plan.envelope, lambda: plan.frame_at(dt_util.utcnow())
+            )
+        start = max(plan.frame_at(now), 0)
+        cast = SessionCast(
+            scene=resolve_scene(plan.scene, plan.avoid, mixes=self.mixes),
+            seed=plan.seed,
+            start=start,
+            stop=max(plan.frame_at(plan.ends_at), start)
+            + round(HORIZON_SECONDS * SAMPLE_RATE),
+            fade_in_s=0.0,
+            fade_out_s=0.0,
+            audio_format=plan.audio_format,
+            envelope=self._live,
+        )
+        self._horizon = min(self._horizon or cast.stop, cast.stop)
         name = f"{len(self._casts)}-{cast.start}.{plan.audio_format}"
         self._casts.append(cast_registry(self.hass).register(plan.token, name, cast))
         url = f"{base_url}{STREAM_PATH}/{plan.token}/{name}"
@@ -641,13 +844,30 @@ class RoomSession:
         return played
 
     async def _async_recast(self, now: datetime, *, context: Context | None) -> None:
-        """Cast the session again from now, after its end moved."""
+        """Cast the session again from now (its end passed the casts' horizon)."""
         if targets := self._controlled_speakers():
             try:
                 base_url = self._base_url()
             except HomeAssistantError:
                 return
+            self._horizon = None  # the new casts replace the old ones on every speaker
             await self._async_cast(targets, base_url, now, context=context)
+
+    def _change_envelope(
+        self, plan: Plan, now: datetime, edit: Callable[[Envelope, int], Envelope]
+    ) -> int:
+        """Change the session's envelope from the first frame no stream has rendered.
+
+        ``edit`` gets the envelope and that frame (never before now) and returns the
+        new envelope, which the plan keeps and the streams follow. Return the frame.
+        """
+        earliest = max(plan.frame_at(now), 0)
+        live = self._live if self._casts_token == plan.token else None
+        if live is None:
+            plan.envelope = edit(plan.envelope, earliest)
+            return earliest
+        plan.envelope, at = live.change(earliest, edit)
+        return at
 
     async def _async_begin_fade(
         self, now: datetime, *, context: Context | None = None
@@ -815,6 +1035,8 @@ class RoomSession:
             unregister()
         self._casts.clear()
         self._casts_token = None
+        self._live = None
+        self._horizon = None
 
     def _set_phase(self, phase: Phase) -> None:
         """Move to another phase, as the transition table allows.

@@ -3,6 +3,15 @@
 Every response is paced: its first ``BURST_SECONDS`` of audio go out as fast as the
 speaker reads them, then it renders at most ``AHEAD_SECONDS`` ahead of real time, so a
 speaker that prefetches a whole night costs a few seconds of CPU, not half an hour.
+
+A running session's stream can still change (an extend, a stop with a fade change the
+audio still to come, from the first frame no response has rendered): whatever a
+response has rendered, the speaker will play. So its lead is short: a burst of
+``LIVE_BURST_SECONDS`` (enough for a speaker to start and probe its decoders), then at
+most ``LIVE_AHEAD_SECONDS`` ahead of real time. A stop with a fade is then heard fading
+within about that lead (plus what the speaker itself buffers of what it has read),
+and a few seconds of lead still ride out a slow render on a busy machine. Fixed files
+(the media browser's) keep the long lead.
 Responses are capped per session token and in all, and the responses of a session
 close when it ends (``async_close_streams``).
 """
@@ -37,6 +46,10 @@ BURST_SECONDS = 120.0
 """Audio a response may send as fast as it is read, in seconds."""
 AHEAD_SECONDS = 120.0
 """How far ahead of real time (since the response began) it may render after its burst."""
+LIVE_BURST_SECONDS = 10.0
+"""The burst of a stream whose audio can still change (a running session's)."""
+LIVE_AHEAD_SECONDS = 5.0
+"""How far ahead of real time a stream whose audio can still change may render."""
 MAX_RESPONSES_PER_TOKEN = 4
 """Responses in flight for one session token; one more is answered 429."""
 MAX_RESPONSES = 16
@@ -92,17 +105,26 @@ class _Response:
     key: str
     transport: asyncio.Transport | None
     started: float
+    live: bool = False
+    """Whether its audio can still change (the short lead applies)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def async_wait_for_room(self, hass: HomeAssistant, rendered: int) -> bool:
         """Wait until one more block keeps the response within its pacing window.
 
         The response may have rendered ``max(BURST_SECONDS, AHEAD_SECONDS + elapsed)``
-        seconds of audio after ``elapsed`` seconds. Return False when it is closed.
+        seconds of audio after ``elapsed`` seconds (each no more than its live value
+        for a stream that can still change). Return False when it is closed.
         """
+        burst, ahead = BURST_SECONDS, AHEAD_SECONDS
+        if self.live:
+            burst, ahead = (
+                min(burst, LIVE_BURST_SECONDS),
+                min(ahead, LIVE_AHEAD_SECONDS),
+            )
         while not self.closing.is_set():
             elapsed = hass.loop.time() - self.started
-            allowed = max(BURST_SECONDS, AHEAD_SECONDS + elapsed) * SAMPLE_RATE
+            allowed = max(burst, ahead + elapsed) * SAMPLE_RATE
             early = (rendered + BLOCK_FRAMES - allowed) / SAMPLE_RATE
             if early <= 0:
                 return True
@@ -298,7 +320,10 @@ class AsmrStreamView(HomeAssistantView):
             registry.count(key),
         )
         entry = _Response(
-            key=key, transport=request.transport, started=hass.loop.time()
+            key=key,
+            transport=request.transport,
+            started=hass.loop.time(),
+            live=cast.LIVE,
         )
         feed = _Feed(cast, first)
         try:

@@ -1,11 +1,15 @@
-"""A switch per scene: on starts that scene in the room, off stops it with a fade."""
+"""A switch per scene: on starts that scene in the room, off stops it with a fade.
+
+The room's own mixes have a switch each too, named after the mix and kept with its
+subentry (deleting the mix removes it); a mix made later gets its switch at once.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .engine import SCENES, Scene
@@ -21,10 +25,20 @@ async def async_setup_entry(
     entry: AsmrConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a switch for every scene of the library."""
-    async_add_entities(
-        SceneSwitch(entry.runtime_data, scene) for scene in SCENES.values()
-    )
+    """Add a switch for every scene of the library and every mix of the room."""
+    room = entry.runtime_data
+    async_add_entities(SceneSwitch(room, scene) for scene in SCENES.values())
+    added: set[str] = set()
+
+    @callback
+    def add_mixes() -> None:
+        for mix in room.mixes:
+            if mix.id not in added:
+                added.add(mix.id)
+                async_add_entities([MixSwitch(room, mix)], config_subentry_id=mix.id)
+
+    add_mixes()
+    entry.async_on_unload(room.async_add_listener(add_mixes))
 
 
 class SceneSwitch(AsmrEntity, SwitchEntity):
@@ -33,22 +47,43 @@ class SceneSwitch(AsmrEntity, SwitchEntity):
     def __init__(self, room: RoomSession, scene: Scene) -> None:
         """Initialise the switch of one scene."""
         super().__init__(room, f"scene-{scene.id}")
-        self.scene = scene
+        self.scene_id = scene.id
         self._attr_translation_key = scene.id
 
     @property
     def is_on(self) -> bool:
         """Return whether this scene is running in the room."""
-        return self.room.scene == self.scene.id
+        return self.room.scene == self.scene_id
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start this scene with the room's defaults."""
         await self.room.async_start(
-            StartRequest(scene=self.scene.id), context=self._context
+            StartRequest(scene=self.scene_id), context=self._context
         )
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop this scene with a fade, if it is the one running."""
         await self.room.async_stop(
-            fade=True, scene=self.scene.id, context=self._context
+            fade=True, scene=self.scene_id, context=self._context
         )
+
+
+class MixSwitch(SceneSwitch):
+    """One of the room's own mixes, named as its maker named it."""
+
+    def __init__(self, room: RoomSession, mix: Scene) -> None:
+        """Initialise the switch of one mix."""
+        super().__init__(room, mix)
+        self._attr_translation_key = None
+        self._attr_name = mix.name
+        self._attr_icon = mix.icon
+        self._attr_extra_state_attributes = {"scene_id": mix.id}
+
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write the state, with the mix's name and icon as they are now."""
+        mix = self.room.catalogue.get(self.scene_id)
+        if mix is not None:
+            self._attr_name = mix.name
+            self._attr_icon = mix.icon
+        super().async_write_ha_state()
