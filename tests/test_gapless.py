@@ -98,6 +98,18 @@ def test_changes_keep_every_frame_before_the_cut() -> None:
         assert faded.gain(at) == pytest.approx(env.gain(at))
 
 
+def test_extend_in_the_first_frames_of_a_fade_stays_up() -> None:
+    """An extend as the fade-out begins holds the sound up to the new fade, no jump."""
+    env = Envelope.session(fade_in=8 * SR, fade_at=600 * SR, end=660 * SR)
+    for at in (600 * SR + 1, 600 * SR + 100, 600 * SR + SR // 2):
+        longer = env.extended(at, fade_at=1140 * SR, end=1200 * SR, recover=5 * SR)
+        held = np.asarray(longer.gains(at, 540 * SR))
+        assert held.min() >= 0.99
+        steps = np.abs(np.diff(np.asarray(longer.gains(at, 600 * SR))))
+        assert steps.max() < 1e-3
+        assert longer.end == 1200 * SR
+
+
 def test_live_envelope_changes_only_after_what_was_rendered() -> None:
     """A change lands on the first frame no stream has rendered, never before now."""
     env = Envelope.session(fade_in=SR, fade_at=50 * SR, end=60 * SR)

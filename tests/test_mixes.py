@@ -668,6 +668,8 @@ async def test_listen_refuses_when_every_speaker_plays_the_session(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_free_speaker"}
+    # The step's title names the mix.
+    assert result["description_placeholders"] == {"name": RAIN_MIX["name"]}
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.MENU
 

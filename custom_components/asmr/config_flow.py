@@ -600,6 +600,7 @@ class MixSubentryFlow(ConfigSubentryFlow):
                 step_id="listen",
                 data_schema=vol.Schema({}),
                 errors={"base": "no_free_speaker"},
+                description_placeholders={"name": self._name},
             )
         return self.async_show_form(
             step_id="listen",

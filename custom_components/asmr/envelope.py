@@ -146,7 +146,11 @@ class Envelope:
         keys = self.cut(at)
         gain = self.gain(at)
         fade_at = max(fade_at, at)
-        if gain < 1.0 and fade_at > at:
+        # A ramp still under way at ``at`` (its first frames round to a gain of 1.0) or
+        # one that ended below full would go on shaping the frames until ``fade_at``.
+        frame, length, _start, to = keys[-1] if keys else self.keyframes[0]
+        moving = at < frame + length or to < 1.0
+        if moving and fade_at > at:
             keys.append((at, min(recover, fade_at - at), gain, 1.0))
             gain = Envelope(tuple(keys)).gain(fade_at)
         keys.append((fade_at, max(end - fade_at, 1), gain, 0.0))
