@@ -20,10 +20,7 @@ from freezegun.api import FrozenDateTimeFactory
 from mpd import MPDClient
 import numpy as np
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    async_capture_events,
-    async_mock_service,
-)
+from pytest_homeassistant_custom_component.common import async_capture_events
 from yarl import URL
 
 from custom_components.asmr import casts, stream
@@ -35,13 +32,16 @@ from custom_components.asmr.plan import Plan
 from custom_components.asmr.session import RoomSession
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .common import add_room, mpd_status, room_entry, setup_http, wait_for
+from . import test_stream
+from .common import add_room, mpd_status, room_entry, wait_for
 from .test_session_mpd import _assert_put_back, _mpd_room
 
 _LOGGER = logging.getLogger(__name__)
+
+# A real HTTP server with a speaker that records its casts.
+played = test_stream.played
 SR = SAMPLE_RATE
 SPEAKER = "media_player.bedroom"
 
@@ -236,20 +236,6 @@ def test_cast_renders_nothing_where_the_envelope_is_silent(
 
 
 # -- through Home Assistant's HTTP server, with a speaker that records its casts ----------
-
-
-@pytest.fixture
-async def played(
-    hass: HomeAssistant, socket_enabled: None, free_port: int
-) -> list[ServiceCall]:
-    """Serve Home Assistant on 127.0.0.1; give rooms a speaker that records its casts."""
-    await setup_http(hass, free_port)
-    assert await async_setup_component(hass, "media_player", {})
-    hass.states.async_set(SPEAKER, "idle", {"volume_level": 0.6})
-    async_mock_service(hass, "media_player", "volume_set")
-    async_mock_service(hass, "media_player", "media_stop")
-    calls: list[ServiceCall] = async_mock_service(hass, "media_player", "play_media")
-    return calls
 
 
 async def _start(
