@@ -627,6 +627,10 @@ def texture(
     return with_wrap(acc.astype(np.float32))
 
 
+_BUBBLE_RING_NEPERS = 3.0 * np.log(10.0)
+"""Decay after which a bubble is left silent: 60 dB, below every grain cut."""
+
+
 def bubbles(
     radii_m: NDArray[np.float64], length: int, rng: np.random.Generator
 ) -> NDArray[np.float64]:
@@ -651,12 +655,20 @@ def bubbles(
         ``(n, length)`` grains, each with a peak of 1 and a soft 0.25 ms onset.
 
     """
-    r = np.asarray(radii_m, dtype=np.float64)[:, None]
+    r = np.asarray(radii_m, dtype=np.float64)
     f0 = 3.0 / r * rng.uniform(0.92, 1.08, r.shape)
     decay = 0.13 / r + 0.0072 * r**-1.5
     sigma = rng.uniform(0.06, 0.14, r.shape) * decay
     t = np.arange(length) / SAMPLE_RATE
-    y = np.exp(-decay * t) * np.sin(2.0 * np.pi * f0 * (t + 0.5 * sigma * t * t))
+    # Each bubble is computed only until it has decayed by 60 dB (small ones ring for a
+    # few milliseconds); past that its samples stay zero.
+    rings = np.minimum(np.ceil(_BUBBLE_RING_NEPERS / decay * SAMPLE_RATE), length)
+    y = np.zeros((r.size, length))
+    for i, n in enumerate(rings.astype(np.int64)):
+        ti = t[:n]
+        y[i, :n] = np.exp(-decay[i] * ti) * np.sin(
+            2.0 * np.pi * f0[i] * (ti + 0.5 * sigma[i] * ti * ti)
+        )
     attack = min(length, 12)
     y[:, :attack] *= np.linspace(0.0, 1.0, attack)
     tail = length // 5

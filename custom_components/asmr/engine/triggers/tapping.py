@@ -275,31 +275,35 @@ def _object_taps(rng: np.random.Generator, name: str) -> list[NDArray[np.float64
     return taps
 
 
-@shared_cache(maxsize=1)
-def grain_bank() -> dict[str, Bank]:
-    """Return the cached taps of every material: ``OBJECTS * STRIKES`` grains each.
+@shared_cache(maxsize=len(MATERIALS))
+def material_bank(name: str) -> Bank:
+    """Return the cached taps of one material: ``OBJECTS * STRIKES`` grains.
+
+    Each material is built on its own (from its own generator) when a tap first needs
+    it, so a session's first block builds only the materials it strikes.
 
     Returns
     -------
-    dict
-        Material name to its grains; grain ``o * STRIKES + s`` is object ``o`` struck
-        the ``s``-th way (brighter for larger ``s``). Grains are float32 with a peak of
-        the material's level. The far-ear lowpass is left to placement: caching it too
-        would double the memory.
+    Bank
+        Grain ``o * STRIKES + s`` is object ``o`` struck the ``s``-th way (brighter for
+        larger ``s``). Grains are float32 with a peak of the material's level. The
+        far-ear lowpass is left to placement: caching it too would double the memory.
 
     """
-    banks: dict[str, Bank] = {}
-    for name, material in MATERIALS.items():
-        level = material.level
-        rng = chunk_rng(0, "tapping-bank:" + name, 0)
-        grains: list[NDArray[np.float32]] = []
-        for _ in range(OBJECTS):
-            for tap in _object_taps(rng, name):
-                grain = (tap * (level / np.max(np.abs(tap)))).astype(np.float32)
-                grain.flags.writeable = False
-                grains.append(grain)
-        banks[name] = tuple(grains)
-    return banks
+    level = MATERIALS[name].level
+    rng = chunk_rng(0, "tapping-bank:" + name, 0)
+    grains: list[NDArray[np.float32]] = []
+    for _ in range(OBJECTS):
+        for tap in _object_taps(rng, name):
+            grain = (tap * (level / np.max(np.abs(tap)))).astype(np.float32)
+            grain.flags.writeable = False
+            grains.append(grain)
+    return tuple(grains)
+
+
+def grain_bank() -> dict[str, Bank]:
+    """Return the taps of every material (see ``material_bank``), by material name."""
+    return {name: material_bank(name) for name in MATERIALS}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -494,10 +498,9 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     mine = (times >= t0) & (times < t0 + 1.0)
     if not mine.any():
         return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
-    banks = grain_bank()
     names = tuple(MATERIALS)
     grains = [
-        banks[names[int(m)]][int(g)]
+        material_bank(names[int(m)])[int(g)]
         for m, g in zip(material[mine], grain[mine], strict=True)
     ]
     starts = np.round((times[mine] - t0) * SAMPLE_RATE).astype(np.int64)
