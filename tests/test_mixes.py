@@ -1055,3 +1055,76 @@ async def test_unloaded_rooms_mixes_do_not_resolve(
     assert await hass.config_entries.async_unload(room.entry_id)
     assert find_scene(hass, f"{room.entry_id}-{mix_id}") is None
     assert find_scene(hass, f"nowhere-{mix_id}") is None
+
+
+async def _set_volume(
+    hass: HomeAssistant, speaker: str, level: float, user: MockUser
+) -> None:
+    """Set a speaker's volume by hand."""
+    await hass.services.async_call(
+        "media_player",
+        "volume_set",
+        {ATTR_ENTITY_ID: speaker, "volume_level": level},
+        blocking=True,
+        context=Context(user_id=user.id),
+    )
+    await hass.async_block_till_done()
+
+
+async def test_a_second_preview_on_a_speaker_gives_back_the_first_volume(
+    hass: HomeAssistant,
+    room: MockConfigEntry,
+    speakers: tuple[FakeSpeaker, FakeSpeaker],
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    """Listening twice in a row leaves the speaker at the volume it had before both."""
+    _, spare = speakers
+    await _set_volume(hass, SPARE, 0.6, hass_admin_user)
+    await room.runtime_data.async_preview(SCENES["white_noise"], SPARE)
+    await hass.async_block_till_done()
+    assert spare.volume_level == 0.25
+    freezer.tick(timedelta(seconds=10))
+    async_fire_time_changed(hass)
+    await room.runtime_data.async_preview(SCENES["pink_noise"], SPARE)
+    await hass.async_block_till_done()
+    assert spare.volume_level == 0.25
+
+    for _ in range(8):
+        freezer.tick(timedelta(seconds=10))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert spare.state != "playing"
+    assert spare.volume_level == 0.6
+
+
+async def test_a_session_over_a_preview_gives_back_the_volume_before_the_preview(
+    hass: HomeAssistant,
+    room: MockConfigEntry,
+    speakers: tuple[FakeSpeaker, FakeSpeaker],
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    """A session started while a preview plays puts the speaker back as it was before."""
+    _, spare = speakers
+    await _set_volume(hass, SPARE, 0.6, hass_admin_user)
+    await room.runtime_data.async_preview(SCENES["white_noise"], SPARE)
+    await hass.async_block_till_done()
+    assert spare.volume_level == 0.25
+    await hass.services.async_call(
+        DOMAIN,
+        "start",
+        {"config_entry_id": room.entry_id, "scene": "ocean_night", "minutes": 5},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": room.entry_id, "fade": False}, blocking=True
+    )
+    await hass.async_block_till_done()
+    for _ in range(8):
+        freezer.tick(timedelta(seconds=10))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert room.runtime_data.scene is None
+    assert spare.volume_level == 0.6

@@ -79,7 +79,7 @@ from .plan import (
     checked_scene,
     new_plan,
 )
-from .preview import async_play_preview
+from .preview import async_play_preview, volumes_before as preview_volumes_before
 from .speakers import SpeakerEvent
 
 _LOGGER = logging.getLogger(__name__)
@@ -505,7 +505,7 @@ class RoomSession:
             now=now,
             audio_format=self._playable_format(defaults.audio_format),
             lights_before=lights.snapshot(self.hass, self._lights),
-            volumes_before=speakers.volumes(self.hass, self._speakers),
+            volumes_before=preview_volumes_before(self.hass, self._speakers),
             mixes=self.mixes,
         )
         lights_on = [
