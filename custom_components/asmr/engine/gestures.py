@@ -520,9 +520,11 @@ def place_strokes(
         salt=salt,
         offset_deg=az_offset,
     )
-    out = np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
-    out[strokes.first : strokes.first + strokes.frames] = stereo
-    return out
+    # Channel-planar, as ``place_moving`` gives it: copying into interleaved frames
+    # would cost a strided pass over the whole chunk.
+    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    out[:, strokes.first : strokes.first + strokes.frames] = stereo.T
+    return out.T
 
 
 @shared_cache(maxsize=4)
