@@ -98,12 +98,24 @@ def band(
 
     """
     f = np.maximum(np.asarray(freqs, dtype=np.float64), 1.0)
-    gain = (f / pivot_hz) ** (tilt_db_per_octave / 6.0206)
+    if tilt_db_per_octave:
+        gain = np.exp(np.log(f / pivot_hz) * (tilt_db_per_octave / 6.0206))
+    else:
+        gain = np.ones_like(f)
     if np.any(np.asarray(low_hz) > 0.0):
-        gain = gain / np.sqrt(1.0 + (low_hz / f) ** (2 * order))
+        gain = gain / np.sqrt(1.0 + _squared_power(low_hz / f, order))
     if np.any(np.asarray(high_hz) > 0.0):
-        gain = gain / np.sqrt(1.0 + (f / high_hz) ** (2 * order))
+        gain = gain / np.sqrt(1.0 + _squared_power(f / high_hz, order))
     return np.asarray(gain)
+
+
+def _squared_power(x: NDArray[np.float64], order: int) -> NDArray[np.float64]:
+    """Return ``x ** (2 * order)`` by multiplications (a general power is far slower)."""
+    x2 = x * x
+    out = x2.copy()
+    for _ in range(order - 1):
+        out *= x2
+    return out
 
 
 def shaped_noise(frames: int, spectrum: Spectrum, *, seed: int) -> NDArray[np.float32]:
@@ -126,12 +138,16 @@ def shaped_noise(frames: int, spectrum: Spectrum, *, seed: int) -> NDArray[np.fl
     """
     rng = np.random.default_rng(seed)
     freqs = np.asarray(np.fft.rfftfreq(frames, 1.0 / SAMPLE_RATE), dtype=np.float64)
-    noise = rng.standard_normal(freqs.size) + 1j * rng.standard_normal(freqs.size)
-    spec = np.asarray(noise * spectrum(freqs), dtype=np.complex128)
+    # Independent normal real and imaginary parts, then single precision (as the noise
+    # is kept), where the long inverse transform is over twice as fast.
+    spec = np.empty(freqs.size, dtype=np.complex64)
+    spec.real = rng.standard_normal(freqs.size)
+    spec.imag = rng.standard_normal(freqs.size)
+    spec *= np.asarray(spectrum(freqs), dtype=np.float32)
     spec[0] = 0.0
     x = np.fft.irfft(spec, frames)
-    x /= np.sqrt(np.mean(x * x)) + 1e-12
-    return x.astype(np.float32)
+    x /= np.float32(np.sqrt(np.mean(x * x, dtype=np.float64)) + 1e-12)
+    return np.asarray(x, dtype=np.float32)
 
 
 def with_wrap(

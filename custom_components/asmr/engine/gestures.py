@@ -103,13 +103,16 @@ def low_crest_noise(
     frames = 2 * (magnitude.size - 1)
     spectrum = _with_magnitude(spectrum.copy(), magnitude)
     for _ in range(6):
-        x = np.fft.irfft(spectrum, frames)
-        limit = 2.8 * np.sqrt(np.mean(np.square(x)))
-        spectrum = _with_magnitude(
-            np.fft.rfft(np.clip(x, -limit, limit, out=x)), magnitude
-        )
-    x = np.fft.irfft(spectrum, frames)
-    return np.asarray(x / np.sqrt(np.mean(np.square(x))), dtype=np.float32)
+        # The inverse transform runs in single precision (about three times as fast
+        # here), the forward one in double (single is slower).
+        x = np.fft.irfft(spectrum.astype(np.complex64), frames)
+        limit = 2.8 * np.sqrt(np.mean(np.square(x), dtype=np.float64))
+        np.clip(x, -limit, limit, out=x)
+        spectrum = _with_magnitude(np.fft.rfft(x.astype(np.float64)), magnitude)
+    x = np.fft.irfft(spectrum.astype(np.complex64), frames)
+    return np.asarray(
+        x / np.sqrt(np.mean(np.square(x), dtype=np.float64)), dtype=np.float32
+    )
 
 
 def _with_magnitude(
