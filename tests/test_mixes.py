@@ -814,6 +814,23 @@ async def test_mixer_refuses_a_layer_or_mix_that_is_not_there(
         session.set_mixer("ocean_night")
 
 
+@pytest.mark.parametrize("level_db", [5.0, -31.0, float("nan"), float("inf")])
+async def test_mixer_refuses_a_level_out_of_range(
+    hass: HomeAssistant, room: MockConfigEntry, level_db: float
+) -> None:
+    """A level outside -30..0 dB is refused with the range, and the mix is unchanged."""
+    mix_id = await _make_mix(hass, room)
+    with pytest.raises(ServiceValidationError) as refused:
+        await room.runtime_data.async_set_mix_level(mix_id, 0, level_db)
+    assert refused.value.translation_key == "mix_level_out_of_range"
+    assert refused.value.translation_placeholders == {
+        "level": str(level_db),
+        "low": "-30",
+        "high": "0",
+    }
+    assert room.subentries[mix_id].data["layers"][0]["level_db"] == 0.0
+
+
 @pytest.fixture
 async def mqtt_room(
     hass: HomeAssistant,

@@ -59,6 +59,7 @@ from .const import (
     EndAction,
 )
 from .engine import (
+    MIX_LEVEL_DB,
     SAMPLE_RATE,
     EngineError,
     Scene,
@@ -440,6 +441,17 @@ class RoomSession:
                 translation_placeholders={
                     "mix": subentry.title,
                     "layer": str(layer + 1),
+                },
+            )
+        low, high = MIX_LEVEL_DB
+        if not low <= level_db <= high:  # also refuses NaN
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="mix_level_out_of_range",
+                translation_placeholders={
+                    "level": str(level_db),
+                    "low": f"{low:g}",
+                    "high": f"{high:g}",
                 },
             )
         layers[layer][CONF_LEVEL_DB] = float(level_db)
