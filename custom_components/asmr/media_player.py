@@ -117,16 +117,14 @@ class RoomMediaPlayer(AsmrEntity, MediaPlayerEntity):
 
     async def async_select_source(self, source: str) -> None:
         """Start the scene with this name."""
-        scene = next(
-            (s.id for s in self.room.catalogue.values() if s.name == source), None
-        )
+        scene = self.room.scene_named(source)
         if scene is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="unknown_source",
                 translation_placeholders={"source": source},
             )
-        await self.room.async_start(StartRequest(scene=scene), context=self._context)
+        await self.room.async_start(StartRequest(scene=scene.id), context=self._context)
 
     async def async_media_play(self) -> None:
         """Start the room's default scene, unless a session runs."""

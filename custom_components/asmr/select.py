@@ -52,11 +52,8 @@ class DefaultSceneSelect(AsmrEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Make a scene the room's default."""
-        mix = next((mix for mix in self.room.mixes if mix.name == option), None)
-        if option in SCENES or mix is None:
-            await self.room.async_set_default_scene(option)
-        else:
-            await self.room.async_set_default_scene(mix.id)
+        scene = None if option in SCENES else self.room.scene_named(option)
+        await self.room.async_set_default_scene(option if scene is None else scene.id)
         self.async_write_ha_state()
 
 
@@ -83,5 +80,5 @@ class MixerSelect(AsmrEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Show a mix in the mixer."""
-        mix = next(mix for mix in self.room.mixes if mix.name == option)
-        self.room.set_mixer(mix.id)
+        mix = self.room.scene_named(option)
+        self.room.set_mixer(option if mix is None else mix.id)

@@ -200,6 +200,10 @@ class RoomSession:
         """Return every scene the room plays, by id: the built-in ones, then its mixes."""
         return catalogue(self.mixes)
 
+    def scene_named(self, name: str) -> Scene | None:
+        """Return the scene or mix the room plays under this name (None: no such one)."""
+        return next((s for s in self.catalogue.values() if s.name == name), None)
+
     @property
     def speakers_in_use(self) -> list[str]:
         """Return the speakers the room's session plays on (none when idle)."""
