@@ -79,11 +79,14 @@ class MixSwitch(SceneSwitch):
         self._attr_icon = mix.icon
         self._attr_extra_state_attributes = {"scene_id": mix.id}
 
-    @callback
-    def async_write_ha_state(self) -> None:
-        """Write the state, with the mix's name and icon as they are now."""
+    @property
+    def name(self) -> str:
+        """Return the mix's name as it is now (it may have been renamed)."""
         mix = self.room.catalogue.get(self.scene_id)
-        if mix is not None:
-            self._attr_name = mix.name
-            self._attr_icon = mix.icon
-        super().async_write_ha_state()
+        return mix.name if mix is not None else str(self._attr_name)
+
+    @property
+    def icon(self) -> str | None:
+        """Return the mix's icon as it is now."""
+        mix = self.room.catalogue.get(self.scene_id)
+        return mix.icon if mix is not None else self._attr_icon
