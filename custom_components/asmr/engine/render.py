@@ -243,8 +243,9 @@ def _allocator() -> tuple[Callable[[int], int], Callable[[], _MallInfo]] | None:
     return trim, info
 
 
-_SCRATCH_BYTES = 16 << 20
-"""A block larger than the scratch one chunk of a render takes and frees (6-8 MB)."""
+_SCRATCH_BYTES = 8 << 20
+"""A block whose freeing sets glibc's trim threshold to 16 MB, above the scratch one
+chunk of a render takes and frees (6-8 MB)."""
 
 
 @lru_cache(maxsize=1)
@@ -256,7 +257,7 @@ def keep_scratch_memory() -> None:
     128 KB and rises to the size of any mmap-ed block that is freed. A render frees
     several megabytes of scratch after every chunk: with the thresholds still low, each
     chunk hands its pages back and faults them in again (about 900 page faults and a
-    third of the CPU time per second of whisper_and_brush). Freeing one 16 MB block
+    third of the CPU time per second of whisper_and_brush). Freeing one 8 MB block
     raises the thresholds once, as a large bank build does; the trims after bank builds
     (``release_free_memory``) still give their memory back.
     """
