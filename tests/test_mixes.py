@@ -1145,3 +1145,39 @@ async def test_a_session_over_a_preview_gives_back_the_volume_before_the_preview
         await hass.async_block_till_done()
     assert room.runtime_data.scene is None
     assert spare.volume_level == 0.6
+
+
+async def test_a_recast_mix_retires_the_streams_it_replaces(
+    hass: HomeAssistant,
+    room: MockConfigEntry,
+    speakers: tuple[FakeSpeaker, FakeSpeaker],
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """Moving a playing mix's level many times leaves only the stream that plays.
+
+    Every change casts the mix again; the casts it replaces serve nothing more, so
+    a long evening at the mixer does not pile them up.
+    """
+    mix_id = await _make_mix(hass, room)
+    await hass.services.async_call(
+        DOMAIN,
+        "start",
+        {"config_entry_id": room.entry_id, "scene": mix_id},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    client = await hass_client_no_auth()
+    urls = [speakers[0].media_content_id]
+    for level in (-3.0, -6.0, -9.0):
+        await room.runtime_data.async_set_mix_level(mix_id, 1, level)
+        await hass.async_block_till_done()
+        urls.append(speakers[0].media_content_id)
+    assert len(set(urls)) == 4
+    assert speakers[1].media_content_id == urls[-1]
+    for url in urls[:-1]:
+        response = await client.head(URL(url).path)
+        assert response.status == 404, url
+        response.close()
+    response = await client.head(URL(urls[-1]).path)
+    assert response.status == 200
+    response.close()

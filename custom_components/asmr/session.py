@@ -141,6 +141,7 @@ class RoomSession:
         )
         self._lock = asyncio.Lock()
         self._casts: list[CALLBACK_TYPE] = []
+        self._cast_serial = 0  # numbers a session's casts: every one has its own URL
         """How to stop serving each cast of the running session (or the one ending)."""
         self._casts_token: str | None = None
         self._live: LiveEnvelope | None = None
@@ -836,7 +837,8 @@ class RoomSession:
             envelope=self._live,
         )
         self._horizon = min(self._horizon or cast.stop, cast.stop)
-        name = f"{len(self._casts)}-{cast.start}.{plan.audio_format}"
+        name = f"{self._cast_serial}-{cast.start}.{plan.audio_format}"
+        self._cast_serial += 1
         self._casts.append(cast_registry(self.hass).register(plan.token, name, cast))
         url = f"{base_url}{STREAM_PATH}/{plan.token}/{name}"
         played: list[str] = []
@@ -867,7 +869,13 @@ class RoomSession:
             except HomeAssistantError:
                 return
             self._horizon = None  # the new casts replace the old ones on every speaker
-            await self._async_cast(targets, base_url, now, context=context)
+            earlier = list(self._casts)
+            played = await self._async_cast(targets, base_url, now, context=context)
+            if set(played) >= set(targets):
+                # Every speaker took the new cast: the ones it replaces serve no one.
+                for unregister in earlier:
+                    unregister()
+                self._casts = [c for c in self._casts if c not in earlier]
 
     def _change_envelope(
         self, plan: Plan, now: datetime, edit: Callable[[Envelope, int], Envelope]
