@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 import logging
+import os
 import random
+import threading
 import time
 import tracemalloc
 from typing import Any
@@ -275,6 +277,43 @@ async def test_global_cap_is_refused_with_503(
         for response in open_:
             response.close()
         await _until(lambda: stream.active_responses(hass) == 0, "all closed")
+
+
+async def test_streams_render_on_one_thread_per_cpu(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    paced: tuple[float, float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However many responses play, their audio is made on at most one thread per CPU.
+
+    Each thread that renders keeps a render's scratch memory (several MB); on Home
+    Assistant's shared executor, ten rooms would hold ten of them.
+    """
+    threads: set[str] = set()
+    real: Callable[..., Iterator[NDArray[np.float32]]] = engine_render
+
+    def spy(*args: Any, **kwargs: Any) -> Iterator[NDArray[np.float32]]:
+        for block in real(*args, **kwargs):
+            threads.add(threading.current_thread().name)
+            yield block
+
+    monkeypatch.setattr(casts, "render", spy)
+    urls = [
+        await _start(hass, played, name=name, audio_format="mp3")
+        for name in ("Bedroom", "Nursery", "Study")
+    ]
+    async with aiohttp.ClientSession() as client:
+        open_ = [await client.get(url) for url in urls for _ in range(3)]
+        assert [r.status for r in open_] == [200] * 9
+        for response in open_:
+            await response.content.readexactly(MP3_BYTES_PER_SECOND)
+        for response in open_:
+            response.close()
+        await _until(lambda: stream.active_responses(hass) == 0, "all closed")
+    assert threads
+    assert all(name.startswith(f"{DOMAIN}_sound") for name in threads), threads
+    assert len(threads) <= (os.cpu_count() or 1)
 
 
 async def _read_until_closed(response: aiohttp.ClientResponse) -> int:

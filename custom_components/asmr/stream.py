@@ -13,7 +13,10 @@ within about that lead (plus what the speaker itself buffers of what it has read
 and a few seconds of lead still ride out a slow render on a busy machine. Fixed files
 (the media browser's) keep the long lead.
 Responses are capped per session token and in all, and the responses of a session
-close when it ends (``async_close_streams``).
+close when it ends (``async_close_streams``). Their audio is synthesised and encoded on
+threads of the integration's own, one per CPU: the work is CPU-bound, so more threads
+would not make it faster, and however many rooms play, only that many threads hold a
+render's scratch memory (about 6 MB each) instead of one per room.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import contextlib
 from dataclasses import dataclass, field
 from http import HTTPStatus
 import logging
+import os
 import re
 import threading
 
@@ -31,9 +35,10 @@ from aiohttp import web
 import numpy as np
 from numpy.typing import NDArray
 
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+from homeassistant.util.executor import InterruptibleThreadPoolExecutor
 from homeassistant.util.hass_dict import HassKey
 
 from .casts import BLOCK_FRAMES, STREAM_PATH, Cast, cast_registry
@@ -146,8 +151,12 @@ class StreamRegistry:
     """The responses in flight, by session token (or another key naming one stream)."""
 
     def __init__(self) -> None:
-        """Start with none."""
+        """Start with none, and the threads that render them (started when needed)."""
         self._responses: dict[str, set[_Response]] = {}
+        self.executor = InterruptibleThreadPoolExecutor(
+            max_workers=os.cpu_count() or 1, thread_name_prefix=f"{DOMAIN}_sound"
+        )
+        """Where the responses' audio is synthesised and encoded."""
 
     def count(self, key: str | None = None) -> int:
         """Return how many responses are in flight for ``key`` (None: for all keys)."""
@@ -194,7 +203,11 @@ def _registry(hass: HomeAssistant) -> StreamRegistry:
         def close_all(_event: Event) -> None:
             registry.async_close()
 
+        async def shut_down(_event: Event) -> None:
+            await hass.async_add_executor_job(registry.executor.shutdown)
+
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, close_all)
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, shut_down)
         cast_registry(hass).async_listen_close(registry.async_close)
     return registry
 
@@ -330,11 +343,11 @@ class AsmrStreamView(HomeAssistantView):
             # The place is free as soon as the speaker has gone: one probing its decoders
             # opens and drops several responses in a second.
             with registry.admitted(entry):
-                await self._send(request, response, entry, feed)
+                await self._send(request, response, entry, feed, registry.executor)
         finally:
             # In the executor, after a step that may still run there if the speaker went
             # away; the handler lasts until rendering has stopped.
-            closed = hass.loop.run_in_executor(None, feed.close)
+            closed = hass.loop.run_in_executor(registry.executor, feed.close)
             closed.add_done_callback(_closed)
             await asyncio.wait([closed])
         return response
@@ -345,6 +358,7 @@ class AsmrStreamView(HomeAssistantView):
         response: web.StreamResponse,
         entry: _Response,
         feed: _Feed,
+        executor: InterruptibleThreadPoolExecutor,
     ) -> None:
         """Write a cast's bytes, paced, until its end, its session's end or the reader's."""
         hass = request.app[KEY_HASS]
@@ -353,7 +367,7 @@ class AsmrStreamView(HomeAssistantView):
             await response.prepare(request)
             while remaining != 0 and await entry.async_wait_for_room(hass, feed.frames):
                 # Not a tracked executor job: a stream lasts as long as the speaker reads it.
-                data = await hass.loop.run_in_executor(None, feed.step)
+                data = await hass.loop.run_in_executor(executor, feed.step)
                 if data is None or entry.closing.is_set():
                     break
                 if remaining is not None:
