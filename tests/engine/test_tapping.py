@@ -7,7 +7,13 @@ from numpy.typing import NDArray
 import pytest
 
 from custom_components.asmr.engine.base import SAMPLE_RATE
-from custom_components.asmr.engine.triggers.tapping import TRIGGER, grain_bank
+from custom_components.asmr.engine.render import warm_up
+from custom_components.asmr.engine.triggers.tapping import (
+    MATERIALS,
+    TRIGGER,
+    grain_bank,
+    material_bank,
+)
 
 from .helpers import centroid_hz, onsets_s, render_from
 
@@ -102,3 +108,10 @@ def test_rhythm_mixes_quick_runs_and_slow_taps(minute: NDArray[np.float32]) -> N
         for t in onsets
     ]
     assert np.std(20.0 * np.log10(peaks)) > 1.5
+
+
+def test_warm_up_builds_every_material() -> None:
+    """Warming tapping up builds all its materials, not only those its first chunk strikes."""
+    material_bank.cache_clear()
+    warm_up(["tapping"])
+    assert material_bank.cache_info().currsize == len(MATERIALS)

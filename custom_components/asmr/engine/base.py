@@ -110,3 +110,6 @@ class Trigger:
     name: str
     close: bool
     render_chunk: Callable[[ChunkRequest], np.ndarray]
+    prepare: Callable[[], object] | None = None
+    """Builds every bank and table the trigger caches, ahead of use (``warm_up``); None
+    when rendering a first chunk builds them all."""

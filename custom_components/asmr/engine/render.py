@@ -319,6 +319,8 @@ def warm_up(trigger_ids: Iterable[str] | None = None) -> None:
         trigger = TRIGGERS.get(trigger_id)
         if trigger is None:
             raise UnknownTriggerError(f"unknown trigger {trigger_id!r}")
+        if trigger.prepare is not None:
+            trigger.prepare()
         renderers = {trigger.render_chunk, *VARIANTS.get(trigger_id, {}).values()}
         for render_chunk in renderers:
             render_chunk(ChunkRequest(seed=0, index=0, placement=_WARM_PLACEMENT))

@@ -512,4 +512,10 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     return out
 
 
-TRIGGER = Trigger(id="tapping", name="Tapping", close=True, render_chunk=render_chunk)
+TRIGGER = Trigger(
+    id="tapping",
+    name="Tapping",
+    close=True,
+    render_chunk=render_chunk,
+    prepare=grain_bank,
+)
