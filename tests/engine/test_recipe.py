@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from custom_components.asmr.engine.base import SAMPLE_RATE
+from custom_components.asmr.engine.events import BubbleSizes, Foreground, Swell
 from custom_components.asmr.engine.gestures import StrokeRecipe
 from custom_components.asmr.engine.impacts import ImpactRecipe
 from custom_components.asmr.engine.loudness import block_loudness, integrated_loudness
@@ -108,3 +109,38 @@ def test_block_loudness_gates_to_the_integrated_loudness() -> None:
     assert blocks.size == 27
     assert np.allclose(blocks[2:], integrated_loudness(tone), atol=0.01)
     assert block_loudness(tone[: SAMPLE_RATE // 4]).size == 0
+
+
+def test_swell_stays_within_its_octaves() -> None:
+    """A swell's factor rises and falls, never past 2 ** +-octaves."""
+    swell = Swell(octaves=0.5, periods_s=(19.0, 8.3, 4.1))
+    factor = swell.at(np.arange(0.0, 600.0, 0.1), seed=3, salt="test")
+    assert factor.min() >= 2.0**-0.5 - 1e-12
+    assert factor.max() <= 2.0**0.5 + 1e-12
+    assert factor.max() / factor.min() > 1.5
+
+
+def test_bubble_sizes_skew_towards_small_bubbles() -> None:
+    """Radii stay between the two sizes; a skew above 1 draws more small ones."""
+    even = BubbleSizes(
+        count=4000, low_m=0.3e-3, high_m=3e-3, grain_frames=512, floor_db=-40.0
+    )
+    skewed = dataclasses.replace(even, skew=1.6)
+    flat = even.radii(np.random.default_rng(1))
+    small = skewed.radii(np.random.default_rng(1))
+    assert flat.min() >= 0.3e-3
+    assert small.max() <= 3e-3
+    # Log-uniform: the median is the geometric middle of the two sizes.
+    assert np.median(flat) == pytest.approx(np.sqrt(0.3e-3 * 3e-3), rel=0.05)
+    assert np.median(small) < 0.8 * np.median(flat)
+    grains = even.grains_of(flat[:16], np.random.default_rng(2))
+    assert grains.size == 16
+
+
+def test_foreground_levels_stay_within_their_clip() -> None:
+    """Event levels spread log-normally around the gain and are clipped."""
+    foreground = Foreground(per_s=90.0, gain=0.1, spread=0.45, clip=(0.3, 2.0))
+    levels = foreground.levels(np.random.default_rng(4), 10_000)
+    assert levels.min() >= 0.03 - 1e-12
+    assert levels.max() <= 0.2 + 1e-12
+    assert np.median(levels) == pytest.approx(0.1, rel=0.05)

@@ -699,6 +699,95 @@ def bubble(
     return np.asarray(bubbles(np.asarray([radius_m]), length, rng)[0])
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Swell:
+    """A slow rise and fall of an event bed's rate and level (a shower, a stream's flow).
+
+    The factor is ``2 ** (octaves * wobble)``: at most ``octaves`` up or down.
+    """
+
+    octaves: float
+    """Largest swing of the factor, in octaves (1: from half to double)."""
+
+    periods_s: tuple[float, ...]
+    """Periods of the wobble's sinusoids, in seconds (seeded near these)."""
+
+    def at(
+        self, t: NDArray[np.float64], *, seed: int, salt: str
+    ) -> NDArray[np.float64]:
+        """Return the factor at absolute times ``t`` (seconds)."""
+        return np.asarray(
+            2.0
+            ** (self.octaves * wobble(t, seed=seed, salt=salt, periods=self.periods_s))
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BubbleSizes:
+    """Radii of a set of air bubbles in water (``bubbles``), drawn between two sizes.
+
+    ``10 ** (log10(low) + log10(high / low) * u ** skew)``: log-uniform for a ``skew``
+    of 1, more small bubbles than large above it.
+    """
+
+    count: int
+    """How many bubbles the set holds."""
+
+    low_m: float
+    """Smallest radius, in metres."""
+
+    high_m: float
+    """Largest radius, in metres."""
+
+    skew: float = 1.0
+    """Power the uniform draw is raised to (1: log-uniform)."""
+
+    grain_frames: int
+    """Frames rendered per bubble (its longest ring)."""
+
+    floor_db: float
+    """Level below its peak where each bubble's tail is cut (``grain_set``)."""
+
+    def radii(self, rng: np.random.Generator) -> NDArray[np.float64]:
+        """Return ``count`` radii in metres."""
+        span = np.log10(self.high_m / self.low_m)
+        return np.asarray(
+            10.0 ** (np.log10(self.low_m) + span * rng.random(self.count) ** self.skew)
+        )
+
+    def grains_of(
+        self, radii_m: NDArray[np.float64], rng: np.random.Generator
+    ) -> GrainSet:
+        """Return the set of bubbles of these radii, rendered and cut (``rng`` varies them)."""
+        return grain_set(
+            list(bubbles(radii_m, self.grain_frames, rng)), floor_db=self.floor_db
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Foreground:
+    """The separate events of an event bed, each placed on its own in the stereo field."""
+
+    per_s: float
+    """Events per second at the swell's middle."""
+
+    gain: float
+    """Level of an event at its median (linear)."""
+
+    spread: float
+    """Standard deviation of the events' levels, in natural-log units."""
+
+    clip: tuple[float, float]
+    """Smallest and largest level factor an event may get."""
+
+    def levels(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+        """Return ``n`` event levels (log-normal around ``gain``, clipped)."""
+        low, high = self.clip
+        return np.asarray(
+            self.gain * np.exp(rng.normal(0.0, self.spread, n)).clip(low, high)
+        )
+
+
 def soft_limit(x: NDArray[np.float32], *, knee: float, ceiling: float) -> None:
     """Bend the peaks of ``x`` above ``knee`` smoothly towards ``ceiling``, in place.
 

@@ -32,7 +32,9 @@ from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
     CONTROL_HOP,
+    BubbleSizes,
     GrainSet,
+    Swell,
     band,
     bed_segment,
     bubbles,
@@ -48,7 +50,6 @@ from ..events import (
     soft_limit,
     texture,
     with_wrap,
-    wobble,
 )
 
 DROPS_PER_S = 110.0
@@ -67,9 +68,18 @@ ON_GLASS_SHARE = 0.8
 """Share of droplets that land on the pane in the ``on_glass`` variant: rain heard through
 a window, the pane's ticks close and the rest of the shower outside."""
 
+SWELL = Swell(octaves=0.6, periods_s=(17.0, 9.1, 5.3))
+"""The shower's slow swell: droplet rate and bed level rise and fall together, by up to
+0.6 of an octave (a factor of about 0.66-1.5)."""
+
+BUBBLES = BubbleSizes(
+    count=256, low_m=0.3e-3, high_m=3.5e-3, skew=1.6, grain_frames=4096, floor_db=-40.0
+)
+"""Bubbles entrained by droplets: 0.3-3.5 mm, more small ones than large."""
+
 _SALT = "rainfall"
 _CLICKS = 160
-_BUBBLES = 256
+_BUBBLES = BUBBLES.count
 _LIMITED_FRAMES = CHUNK_FRAMES + 8192
 _LEVEL = 1.47
 _HISS_GAIN = 0.022 * _LEVEL
@@ -155,17 +165,14 @@ def _banks() -> dict[str, GrainSet]:
     one set, clicks first, then glass ticks, then bubbles (for the foreground drops).
     """
     rng = np.random.default_rng(0x5A1F)
-    # Radii between 0.3 and 3.5 mm, log-distributed with more small bubbles than large.
-    radii = 10.0 ** (
-        np.log10(0.3e-3) + np.log10(3.5 / 0.3) * rng.random(_BUBBLES) ** 1.6
-    )
+    radii = BUBBLES.radii(rng)
     clicks = _clicks(rng, _CLICKS, 512)
     glass = _glass_ticks(rng, _CLICKS, 1024)
-    drops = list(bubbles(radii, 4096, rng))
+    drops = list(bubbles(radii, BUBBLES.grain_frames, rng))
     return {
         "click": grain_set(clicks, floor_db=-40.0),
         "glass": grain_set(glass, floor_db=-40.0),
-        "bubble": grain_set(drops, floor_db=-40.0),
+        "bubble": grain_set(drops, floor_db=BUBBLES.floor_db),
         "all": grain_set(clicks + glass + drops, floor_db=-38.0),
     }
 
@@ -211,8 +218,7 @@ def _bed(glass: float) -> NDArray[np.float32]:
 
 def _intensity(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the shower's intensity (droplet-rate factor, about 0.66-1.5) at absolute times."""
-    slow = wobble(t, seed=seed, salt=_SALT + "/swell", periods=(17.0, 9.1, 5.3))
-    return np.asarray(2.0 ** (0.6 * slow))
+    return SWELL.at(t, seed=seed, salt=_SALT + "/swell")
 
 
 def render_rain(

@@ -9,6 +9,8 @@ across the stereo field, gives the plinks and blops. The flow swells gently and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -24,71 +26,180 @@ from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
     CONTROL_HOP,
+    BubbleSizes,
+    Foreground,
     GrainSet,
+    Swell,
     band,
     bed_segment,
-    bubbles,
     control_times,
-    grain_set,
     poisson_times,
     ramp,
     scatter_events,
     shaped_noise,
     texture,
     with_wrap,
-    wobble,
 )
+from ..recipe import Band, Count, NoiseBand, Range
 
-BUBBLES_PER_S = 90.0
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Babble:
+    """The gurgle: noise through a few resonant bands whose centres hop about."""
+
+    hop: int
+    """Frames between the short-time frames the babble is built from."""
+
+    bands: int
+    """Resonant bands sounding at once."""
+
+    hold_frames: Count
+    """How many frames a band's centre stays before it hops."""
+
+    centres: Band
+    """Where the centres land, in Hz (drawn evenly in octaves)."""
+
+    glide_octaves: Range
+    """How far a centre glides while it stays, in octaves."""
+
+    level: Range
+    """Level of a band while it stays (linear)."""
+
+    width_octaves: Range
+    """Width (standard deviation) of a band, in octaves."""
+
+    floor: NoiseBand
+    """The faint wash under the bands."""
+
+    floor_level: float
+    """Level of that wash against a band (linear)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StreamRecipe:
+    """A brook: bubbles over a babbling bed, swelling with the flow."""
+
+    flow: Swell
+    """The flow's slow swell (bubble rate and bed level together)."""
+
+    fizz: BubbleSizes
+    """The small bubbles of the bright fizz."""
+
+    fizz_per_s: float
+    """Small bubbles per second in the fizz texture."""
+
+    plinks: BubbleSizes
+    """The larger bubbles of the foreground's plinks and blops."""
+
+    foreground: Foreground
+    """The larger bubbles, each placed on its own."""
+
+    babble: Babble
+    """The gurgle of the bed."""
+
+    wash: NoiseBand
+    """The low wash of the bed."""
+
+    bed_mix: tuple[float, float, float]
+    """Levels of babble, fizz and wash in the bed (linear)."""
+
+    bed_gain: float
+    """Level of the bed (linear)."""
+
+
+RECIPE = StreamRecipe(
+    # The flow swells gently and slowly: a rate factor of about 0.7-1.4.
+    flow=Swell(octaves=0.5, periods_s=(19.0, 8.3, 4.1)),
+    # Running water is mostly small bubbles (radii 0.35-1.5 mm), a couple of thousand a
+    # second: the bright fizz.
+    fizz=BubbleSizes(
+        count=256, low_m=0.35e-3, high_m=1.5e-3, grain_frames=2048, floor_db=-40.0
+    ),
+    fizz_per_s=2200.0,
+    # Larger bubbles (0.5-3.2 mm, more small than large) give the plinks and blops.
+    plinks=BubbleSizes(
+        count=384,
+        low_m=0.5e-3,
+        high_m=3.2e-3,
+        skew=1.3,
+        grain_frames=4096,
+        floor_db=-32.0,
+    ),
+    # 90 a second at middle flow, their levels spread over about +-4 dB.
+    foreground=Foreground(per_s=90.0, gain=0.08 * 0.97, spread=0.45, clip=(0.3, 2.0)),
+    babble=Babble(
+        # 5.3 ms frames: a band can hop within a syllable of the water's chatter.
+        hop=256,
+        bands=3,
+        # Centres hop every 3-11 frames (16-59 ms) and glide a little in between.
+        hold_frames=Count(low=3, high=11),
+        centres=Band(low_hz=250.0, high_hz=2500.0),
+        glide_octaves=Range(low=-0.4, high=0.6),
+        level=Range(low=0.3, high=1.0),
+        width_octaves=Range(low=0.12, high=0.3),
+        floor=NoiseBand(band=Band(low_hz=200.0, high_hz=6000.0)),
+        floor_level=0.04,
+    ),
+    # The low wash of water moving over stones.
+    wash=NoiseBand(band=Band(low_hz=80.0, high_hz=700.0), tilt_db_per_octave=-3.0),
+    # The gurgle leads; fizz and wash sit under it.
+    bed_mix=(1.0, 0.55, 0.35),
+    # Levels are set so that the stream plays at its working level (0.97 of the
+    # calibration's reference) before the table's gain.
+    bed_gain=0.05 * 0.97,
+)
+"""The stream every scene plays."""
+
+BUBBLES_PER_S = RECIPE.foreground.per_s
 """Foreground bubbles per second at middle flow."""
 
-FIZZ_PER_S = 2200.0
+FIZZ_PER_S = RECIPE.fizz_per_s
 """Small bubbles per second in the fizz texture."""
 
 _SALT = "stream"
-_LEVEL = 0.97
-_BED_GAIN = 0.05 * _LEVEL
-_BUBBLE_GAIN = 0.08 * _LEVEL
 
 
 @shared_cache(maxsize=1)
 def _bubbles() -> dict[str, GrainSet]:
     """Build the bubble sets once: small ones for the fizz, larger ones for the foreground."""
     rng = np.random.default_rng(0x57EA)
-    small = 10.0 ** rng.uniform(np.log10(0.35e-3), np.log10(1.5e-3), 256)
-    large = 10.0 ** (np.log10(0.5e-3) + np.log10(3.2 / 0.5) * rng.random(384) ** 1.3)
+    small = RECIPE.fizz.radii(rng)
+    large = RECIPE.plinks.radii(rng)
     return {
-        "small": grain_set(list(bubbles(small, 2048, rng)), floor_db=-40.0),
-        "large": grain_set(list(bubbles(large, 4096, rng)), floor_db=-32.0),
+        "small": RECIPE.fizz.grains_of(small, rng),
+        "large": RECIPE.plinks.grains_of(large, rng),
     }
 
 
 def _babble(frames: int, seed: int) -> NDArray[np.float32]:
     """Return circular babbling noise: resonant bands hopping about, one STFT frame each."""
+    b = RECIPE.babble
     rng = np.random.default_rng(seed)
-    hop = 256
+    hop = b.hop
     size = 2 * hop
     n_frames = frames // hop
     freqs = np.asarray(np.fft.rfftfreq(size, 1.0 / SAMPLE_RATE), dtype=np.float64)
     log_f = np.log2(np.maximum(freqs, 1.0))
     # Centres hop every 3-12 frames (16-64 ms) and glide a little in between.
     mag = np.zeros((n_frames, freqs.size))
-    for _ in range(3):
-        hold = rng.integers(3, 12, n_frames)
+    low, high = np.log2(b.centres.low_hz), np.log2(b.centres.high_hz)
+    for _ in range(b.bands):
+        hold = b.hold_frames.draw(rng, n_frames)
         changes = np.cumsum(hold)
         idx = np.searchsorted(changes, np.arange(n_frames), side="right")
-        centres = np.log2(250.0) + (np.log2(2500.0) - np.log2(250.0)) * rng.random(
-            idx.max() + 1
-        )
-        glide = rng.uniform(-0.4, 0.6, idx.max() + 1)
+        centres = low + (high - low) * rng.random(idx.max() + 1)
+        glide = b.glide_octaves.draw(rng, idx.max() + 1)
         local = (np.arange(n_frames) - np.concatenate([[0], changes])[idx]) / hold[idx]
         centre = centres[idx] + glide[idx] * local
-        level = rng.uniform(0.3, 1.0, idx.max() + 1)[idx]
-        width = rng.uniform(0.12, 0.3, idx.max() + 1)[idx]
+        level = b.level.draw(rng, idx.max() + 1)[idx]
+        width = b.width_octaves.draw(rng, idx.max() + 1)[idx]
         mag += level[:, None] * np.exp(
             -0.5 * ((log_f[None, :] - centre[:, None]) / width[:, None]) ** 2
         )
-    mag += 0.04 * band(freqs, low_hz=200.0, high_hz=6000.0)[None, :]
+    floor = b.floor.band
+    mag += (
+        b.floor_level * band(freqs, low_hz=floor.low_hz, high_hz=floor.high_hz)[None, :]
+    )
     spectra = rng.standard_normal(mag.shape) + 1j * rng.standard_normal(mag.shape)
     grains = np.fft.irfft(spectra * mag, size, axis=1)
     window = np.sin(np.pi * (np.arange(size) + 0.5) / size)
@@ -108,20 +219,25 @@ def _bed() -> NDArray[np.float32]:
     """Build the stream's bed once: babble, fizz of small bubbles and a low wash."""
     sets = _bubbles()
     fizz = texture([(sets["small"], FIZZ_PER_S, 1.0)], seed=32)[:BANK_FRAMES]
+    w = RECIPE.wash
     wash = shaped_noise(
         BANK_FRAMES,
-        lambda f: band(f, low_hz=80.0, high_hz=700.0, tilt_db_per_octave=-3.0),
+        lambda f: band(
+            f,
+            low_hz=w.band.low_hz,
+            high_hz=w.band.high_hz,
+            tilt_db_per_octave=w.tilt_db_per_octave,
+        ),
         seed=33,
     )
-    mix = 1.0 * _babble(BANK_FRAMES, 31) + 0.55 * fizz + 0.35 * wash
+    babble, fizz_level, wash_level = RECIPE.bed_mix
+    mix = babble * _babble(BANK_FRAMES, 31) + fizz_level * fizz + wash_level * wash
     return with_wrap((mix / np.sqrt(np.mean(mix * mix))).astype(np.float32))
 
 
 def _flow(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the flow (rate factor, about 0.7-1.4) at absolute times: slow and gentle."""
-    return np.asarray(
-        2.0 ** (0.5 * wobble(t, seed=seed, salt=_SALT, periods=(19.0, 8.3, 4.1)))
-    )
+    return RECIPE.flow.at(t, seed=seed, salt=_SALT)
 
 
 def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
@@ -141,7 +257,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     rng = chunk_rng(request.seed, _SALT, request.index)
     out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
     flow = _flow(request.seed, control_times(request.index))
-    bed_segment(out, _bed(), rng, ramp(np.sqrt(flow) * _BED_GAIN))
+    bed_segment(out, _bed(), rng, ramp(np.sqrt(flow) * RECIPE.bed_gain))
     starts = poisson_times(rng, BUBBLES_PER_S * flow[: CHUNK_FRAMES // CONTROL_HOP + 1])
     n = starts.size
     large = _bubbles()["large"]
@@ -150,7 +266,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         large.events(
             rng.integers(0, large.size, n),
             starts,
-            _BUBBLE_GAIN * np.exp(rng.normal(0.0, 0.45, n)).clip(0.3, 2.0),
+            RECIPE.foreground.levels(rng, n),
             rng.uniform(-1.0, 1.0, n),
         ),
     )
