@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -48,30 +49,110 @@ from ..events import (
     wobble,
 )
 
-CLUSTERS_PER_S = 1.5
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Crackles:
+    """Wood fibres snapping as they dry and char: lone crackles and little bursts."""
+
+    bursts_per_s: float
+    """Little bursts of crackles per second (a piece of wood splitting)."""
+
+    lone_per_s: float
+    """Crackles per second outside the bursts."""
+
+    burst_p: float
+    """A burst holds 1 + Geometric(p) crackles."""
+
+    burst_gap_s: float
+    """Mean gap between the crackles of a burst, in seconds."""
+
+    pareto: float
+    """Tail index of the crackles' sizes (Pareto)."""
+
+    lone_size: float
+    """Size of a lone crackle against a burst's (linear)."""
+
+    max_jumps: int
+    """Micro-clicks in one crackle, at most."""
+
+    spread_s: float
+    """Length of the longest crackle, in seconds."""
+
+    gain: float
+    """Level of a crackle of size 1 (linear)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FireRecipe:
+    """A fire: a soft roar that flickers, crackles, resin pops and a faint hiss."""
+
+    crackles: Crackles
+    """The crackles."""
+
+    pops_per_s: float
+    """Resin pops per second."""
+
+    pop_gain: float
+    """Level of the loudest pop (linear)."""
+
+    swell_periods_s: tuple[float, ...]
+    """Periods of the flames' slow swell, in seconds."""
+
+    lick_s: float
+    """Time between the flames' licks, in seconds."""
+
+    lick_db: float
+    """Depth of the licks, either way, in dB."""
+
+    roar_gain: float
+    """Level of the roar (linear)."""
+
+    hiss_gain: float
+    """Level of the hiss (linear)."""
+
+
+RECIPE = FireRecipe(
+    crackles=Crackles(
+        # About a dozen crackles a second, with silence between them.
+        bursts_per_s=1.5,
+        lone_per_s=7.0,
+        # A burst holds about four crackles, a few tens of milliseconds apart.
+        burst_p=0.35,
+        burst_gap_s=0.03,
+        # Mostly small crackles, now and then a big one.
+        pareto=2.0,
+        lone_size=0.8,
+        # A crack runs through the wood in up to ten jumps within 10 ms.
+        max_jumps=10,
+        spread_s=10e-3,
+        gain=0.12 * 1.8,
+    ),
+    # A resin pocket bursts every five seconds or so.
+    pops_per_s=0.2,
+    pop_gain=0.25 * 1.8,
+    # The flames swell over several seconds and lick several times a second, 2.5 dB
+    # either way, apart in each ear.
+    swell_periods_s=(11.0, 5.1),
+    lick_s=0.17,
+    lick_db=2.5,
+    # Levels are set so that the fire plays at its working level (1.8 of the
+    # calibration's reference) before the table's gain: a soft roar, a hiss far under.
+    roar_gain=0.04 * 1.8,
+    hiss_gain=0.002 * 1.8,
+)
+"""The fire every scene plays."""
+
+CLUSTERS_PER_S = RECIPE.crackles.bursts_per_s
 """Little bursts of crackles per second."""
 
-LONE_CRACKLES_PER_S = 7.0
+LONE_CRACKLES_PER_S = RECIPE.crackles.lone_per_s
 """Crackles per second outside the bursts."""
 
-POPS_PER_S = 0.2
+POPS_PER_S = RECIPE.pops_per_s
 """Resin pops per second."""
 
 _SALT = "fire_crackling"
 _LIMITED_FRAMES = CHUNK_FRAMES * 3 // 2 + 4096
-_LEVEL = 1.8
-_ROAR_GAIN = 0.04 * _LEVEL
-_HISS_GAIN = 0.002 * _LEVEL
-_CRACKLE_GAIN = 0.12 * _LEVEL
-_POP_GAIN = 0.25 * _LEVEL
-_BURST_P = 0.35  # a burst holds 1 + Geometric(p) cracks: about four
-_BURST_GAP_S = 0.03  # mean gap between the cracks of a burst
-_PARETO = 2.0  # tail index of the crackle sizes
-_LONE_SIZE = 0.8  # lone crackles are a little smaller than burst ones
-_MAX_JUMPS = 10  # micro-clicks in a crackle, at most
-_SPREAD_S = 10e-3  # longest crackle
-_LICK_S = 0.17  # time between the flames' licks
-_LICK_DB = 2.5  # depth of the licks (either way)
 _KNOTS_PER_CHUNK = CHUNK_FRAMES // CONTROL_HOP
 _HISS_BANK_FRAMES = 1 << 17  # the faint hiss needs no long bank
 
@@ -98,14 +179,15 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
         partial(band, low_hz=600.0, high_hz=14000.0),
     )
     # Jump j of crackle i starts at at[i, j] (unused jumps get no level).
-    jumps = rng.integers(1, _MAX_JUMPS + 1, count)
-    spread = rng.uniform(0.3e-3, _SPREAD_S, count)
-    at = np.sort(rng.uniform(0.0, 1.0, (count, _MAX_JUMPS)), axis=1) * spread[:, None]
+    max_jumps = RECIPE.crackles.max_jumps
+    jumps = rng.integers(1, max_jumps + 1, count)
+    spread = rng.uniform(0.3e-3, RECIPE.crackles.spread_s, count)
+    at = np.sort(rng.uniform(0.0, 1.0, (count, max_jumps)), axis=1) * spread[:, None]
     at[:, 0] = 0.0
-    level = rng.uniform(0.2, 0.8, (count, _MAX_JUMPS))
+    level = rng.uniform(0.2, 0.8, (count, max_jumps))
     level[:, 0] = 1.0
-    level[np.arange(_MAX_JUMPS)[None, :] >= jumps[:, None]] = 0.0
-    decay = rng.uniform(0.06e-3, 0.3e-3, (count, _MAX_JUMPS))
+    level[np.arange(max_jumps)[None, :] >= jumps[:, None]] = 0.0
+    decay = rng.uniform(0.06e-3, 0.3e-3, (count, max_jumps))
     dt = t[None, None, :] - at[:, :, None]
     clicks = np.where(dt >= 0.0, np.exp(-np.maximum(dt, 0.0) / decay[:, :, None]), 0.0)
     envelope = np.einsum("ij,ijk->ik", level, clicks)
@@ -194,13 +276,14 @@ def _beds() -> dict[str, NDArray[np.float32]]:
 def _flicker(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the flames' level (left, right) at absolute times: slow swell, quick licks."""
     out = np.empty((2, t.size))
-    common = wobble(t, seed=seed, salt=_SALT + "/swell", periods=(11.0, 5.1))
+    common = wobble(t, seed=seed, salt=_SALT + "/swell", periods=RECIPE.swell_periods_s)
     for ear in range(2):
         licks = (
-            2.0 * knot_curve(t, seed=seed, salt=f"{_SALT}/lick{ear}", knot_s=_LICK_S)
+            2.0
+            * knot_curve(t, seed=seed, salt=f"{_SALT}/lick{ear}", knot_s=RECIPE.lick_s)
             - 1.0
         )
-        out[ear] = 10.0 ** ((2.0 * common + _LICK_DB * licks) / 20.0)
+        out[ear] = 10.0 ** ((2.0 * common + RECIPE.lick_db * licks) / 20.0)
     return out
 
 
@@ -235,13 +318,14 @@ def crackle_events(
         at most 3) and ``pans`` (-1..1), each ``(e,)``.
 
     """
-    clusters = rng.poisson(CLUSTERS_PER_S * rate_scale)
-    counts = 1 + rng.geometric(_BURST_P, clusters)
+    c = RECIPE.crackles
+    clusters = rng.poisson(c.bursts_per_s * rate_scale)
+    counts = 1 + rng.geometric(c.burst_p, clusters)
     centre = rng.integers(0, CHUNK_FRAMES, clusters)
     total = int(counts.sum())
     owner = np.repeat(np.arange(clusters), counts)
     # Inside a burst cracks follow each other after short exponential gaps.
-    gaps = rng.exponential(_BURST_GAP_S * SAMPLE_RATE, total)
+    gaps = rng.exponential(c.burst_gap_s * SAMPLE_RATE, total)
     run = np.cumsum(gaps)
     before = np.concatenate([[0.0], run])[np.cumsum(counts) - counts]
     offsets = run - np.repeat(before, counts)
@@ -249,12 +333,12 @@ def crackle_events(
     burst_pans = np.repeat(rng.uniform(-0.9, 0.9, clusters), counts) + rng.normal(
         0, 0.15, total
     )
-    burst_sizes = rng.pareto(_PARETO, total) + 1.0
+    burst_sizes = rng.pareto(c.pareto, total) + 1.0
     burst_sizes *= np.repeat(rng.uniform(0.4, 1.0, clusters), counts)
-    lone = rng.poisson(LONE_CRACKLES_PER_S * rate_scale)
+    lone = rng.poisson(c.lone_per_s * rate_scale)
     starts = np.concatenate([burst_starts, rng.integers(0, CHUNK_FRAMES, lone)])
     sizes = np.concatenate(
-        [burst_sizes, _LONE_SIZE * (rng.pareto(_PARETO, lone) + 1.0)]
+        [burst_sizes, c.lone_size * (rng.pareto(c.pareto, lone) + 1.0)]
     )
     pans = np.concatenate([burst_pans, rng.uniform(-1.0, 1.0, lone)])
     keep = starts < CHUNK_FRAMES + CHUNK_FRAMES // 2
@@ -280,30 +364,30 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     beds = _beds()
     banks = _banks()
     flicker = _flicker(request.seed, control_times(request.index))
-    bed_segment(out, beds["roar"], rng, ramp(flicker * _ROAR_GAIN))
+    bed_segment(out, beds["roar"], rng, ramp(flicker * RECIPE.roar_gain))
     bed_segment(
         out,
         beds["hiss"],
         rng,
-        ramp(_hiss_level(request.seed, request.index) * _HISS_GAIN),
+        ramp(_hiss_level(request.seed, request.index) * RECIPE.hiss_gain),
     )
 
     activity = float(np.mean(flicker))
     starts, sizes, pans = crackle_events(rng, activity)
     crackle = banks["crackle"]
     pop = banks["pop"]
-    pops = rng.poisson(POPS_PER_S * activity)
+    pops = rng.poisson(RECIPE.pops_per_s * activity)
     batches = [
         *crackle.events(
             rng.integers(0, crackle.size, starts.size),
             starts,
-            _CRACKLE_GAIN * sizes,
+            RECIPE.crackles.gain * sizes,
             pans,
         ),
         *pop.events(
             rng.integers(0, pop.size, pops),
             rng.integers(0, CHUNK_FRAMES, pops),
-            _POP_GAIN * rng.uniform(0.5, 1.0, pops),
+            RECIPE.pop_gain * rng.uniform(0.5, 1.0, pops),
             rng.uniform(-0.8, 0.8, pops),
         ),
     ]
