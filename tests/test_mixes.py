@@ -582,6 +582,30 @@ async def test_mix_in_the_media_browser_under_its_room(
         await media_source.async_browse_media(hass, f"media-source://{DOMAIN}/nothing")
 
 
+async def _set_volume(
+    hass: HomeAssistant, speaker: str, level: float, user: MockUser
+) -> None:
+    """Set a speaker's volume by hand."""
+    await hass.services.async_call(
+        "media_player",
+        "volume_set",
+        {ATTR_ENTITY_ID: speaker, "volume_level": level},
+        blocking=True,
+        context=Context(user_id=user.id),
+    )
+    await hass.async_block_till_done()
+
+
+async def _after(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
+    """Let ``seconds`` pass, ten at a time, and everything they start settle."""
+    for _ in range(seconds // 10):
+        freezer.tick(timedelta(seconds=10))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
 async def test_listen_plays_a_preview_on_a_free_speaker(
     hass: HomeAssistant,
     room: MockConfigEntry,
@@ -615,13 +639,7 @@ async def test_listen_plays_a_preview_on_a_free_speaker(
     )
     await hass.async_block_till_done()
     assert SPARE in room.runtime_data.plan.released
-    await hass.services.async_call(
-        "media_player",
-        "volume_set",
-        {ATTR_ENTITY_ID: SPARE, "volume_level": 0.6},
-        blocking=True,
-        context=Context(user_id=hass_admin_user.id),
-    )
+    await _set_volume(hass, SPARE, 0.6, hass_admin_user)
     session_url = bedroom.media_content_id
 
     result = await _compose(hass, room, RAIN_MIX)
@@ -1074,20 +1092,6 @@ async def test_unloaded_rooms_mixes_do_not_resolve(
     assert find_scene(hass, f"nowhere-{mix_id}") is None
 
 
-async def _set_volume(
-    hass: HomeAssistant, speaker: str, level: float, user: MockUser
-) -> None:
-    """Set a speaker's volume by hand."""
-    await hass.services.async_call(
-        "media_player",
-        "volume_set",
-        {ATTR_ENTITY_ID: speaker, "volume_level": level},
-        blocking=True,
-        context=Context(user_id=user.id),
-    )
-    await hass.async_block_till_done()
-
-
 async def test_a_second_preview_on_a_speaker_gives_back_the_first_volume(
     hass: HomeAssistant,
     room: MockConfigEntry,
@@ -1107,10 +1111,7 @@ async def test_a_second_preview_on_a_speaker_gives_back_the_first_volume(
     await hass.async_block_till_done()
     assert spare.volume_level == 0.25
 
-    for _ in range(8):
-        freezer.tick(timedelta(seconds=10))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+    await _after(hass, freezer, 80)
     assert spare.state != "playing"
     assert spare.volume_level == 0.6
 
@@ -1139,10 +1140,7 @@ async def test_a_session_over_a_preview_gives_back_the_volume_before_the_preview
         DOMAIN, "stop", {"config_entry_id": room.entry_id, "fade": False}, blocking=True
     )
     await hass.async_block_till_done()
-    for _ in range(8):
-        freezer.tick(timedelta(seconds=10))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+    await _after(hass, freezer, 80)
     assert room.runtime_data.scene is None
     assert spare.volume_level == 0.6
 

@@ -38,7 +38,6 @@ GRACE_SECONDS: Final = 15
 class _Preview:
     """A preview playing on a speaker: what ends it and the volume to give back."""
 
-    token: str
     volumes_before: dict[str, float | None]
     release: Callable[[], None]
     cancel: CALLBACK_TYPE | None = None
@@ -99,9 +98,7 @@ async def async_play_preview(
         if earlier.cancel is not None:
             earlier.cancel()
         earlier.release()
-    preview = previews[speaker] = _Preview(
-        token=token, volumes_before=before, release=release
-    )
+    preview = previews[speaker] = _Preview(volumes_before=before, release=release)
     failed: list[str] = []
 
     def report(entity_id: str, what: str, err: Exception | None) -> None:
