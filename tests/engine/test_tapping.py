@@ -10,9 +10,10 @@ from custom_components.asmr.engine.base import SAMPLE_RATE
 from custom_components.asmr.engine.render import warm_up
 from custom_components.asmr.engine.triggers.tapping import (
     MATERIALS,
+    OBJECTS,
     TRIGGER,
     grain_bank,
-    material_bank,
+    object_taps,
 )
 
 from .helpers import centroid_hz, onsets_s, render_from
@@ -111,7 +112,7 @@ def test_rhythm_mixes_quick_runs_and_slow_taps(minute: NDArray[np.float32]) -> N
 
 
 def test_warm_up_builds_every_material() -> None:
-    """Warming tapping up builds all its materials, not only those its first chunk strikes."""
-    material_bank.cache_clear()
+    """Warming tapping up builds every object, not only those its first chunk strikes."""
+    object_taps.cache_clear()
     warm_up(["tapping"])
-    assert material_bank.cache_info().currsize == len(MATERIALS)
+    assert object_taps.cache_info().currsize == len(MATERIALS) * OBJECTS

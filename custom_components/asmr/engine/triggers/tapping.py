@@ -275,35 +275,46 @@ def _object_taps(rng: np.random.Generator, name: str) -> list[NDArray[np.float64
     return taps
 
 
-@shared_cache(maxsize=len(MATERIALS))
-def material_bank(name: str) -> Bank:
-    """Return the cached taps of one material: ``OBJECTS * STRIKES`` grains.
+@shared_cache(maxsize=len(MATERIALS) * OBJECTS)
+def object_taps(name: str, obj: int) -> Bank:
+    """Return the cached taps of one object: its ``STRIKES`` grains.
 
-    Each material is built on its own (from its own generator) when a tap first needs
-    it, so a session's first block builds only the materials it strikes.
+    Each object is built on its own (from its own generator) when a tap first needs
+    it, so a session's first block builds only the objects it strikes.
+
+    Parameters
+    ----------
+    name
+        The object's material.
+    obj
+        Which of the material's ``OBJECTS`` objects.
 
     Returns
     -------
     Bank
-        Grain ``o * STRIKES + s`` is object ``o`` struck the ``s``-th way (brighter for
-        larger ``s``). Grains are float32 with a peak of the material's level. The
-        far-ear lowpass is left to placement: caching it too would double the memory.
+        Grain ``s`` is the object struck the ``s``-th way (brighter for larger ``s``).
+        Grains are float32 with a peak of the material's level. The far-ear lowpass is
+        left to placement: caching it too would double the memory.
 
     """
     level = MATERIALS[name].level
-    rng = chunk_rng(0, "tapping-bank:" + name, 0)
     grains: list[NDArray[np.float32]] = []
-    for _ in range(OBJECTS):
-        for tap in _object_taps(rng, name):
-            grain = (tap * (level / np.max(np.abs(tap)))).astype(np.float32)
-            grain.flags.writeable = False
-            grains.append(grain)
+    for tap in _object_taps(chunk_rng(0, "tapping-object:" + name, obj), name):
+        grain = (tap * (level / np.max(np.abs(tap)))).astype(np.float32)
+        grain.flags.writeable = False
+        grains.append(grain)
     return tuple(grains)
 
 
 def grain_bank() -> dict[str, Bank]:
-    """Return the taps of every material (see ``material_bank``), by material name."""
-    return {name: material_bank(name) for name in MATERIALS}
+    """Return the taps of every material, object by object (see ``object_taps``).
+
+    Grain ``o * STRIKES + s`` of a material is object ``o`` struck the ``s``-th way.
+    """
+    return {
+        name: tuple(g for obj in range(OBJECTS) for g in object_taps(name, obj))
+        for name in MATERIALS
+    }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -500,7 +511,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
     names = tuple(MATERIALS)
     grains = [
-        material_bank(names[int(m)])[int(g)]
+        object_taps(names[int(m)], int(g) // STRIKES)[int(g) % STRIKES]
         for m, g in zip(material[mine], grain[mine], strict=True)
     ]
     starts = np.round((times[mine] - t0) * SAMPLE_RATE).astype(np.int64)
