@@ -89,6 +89,11 @@ _BUBBLE_GAIN = 0.1 * _LEVEL
 _GLASS_GAIN = 0.07 * _LEVEL
 
 
+def _uniform(u: NDArray[np.float64], low: float, high: float) -> NDArray[np.float64]:
+    """Return uniform draws between ``low`` and ``high`` from unit draws ``u``."""
+    return np.asarray(low + (high - low) * u)
+
+
 def _clicks(
     rng: np.random.Generator, count: int, length: int
 ) -> list[NDArray[np.float64]]:
@@ -96,19 +101,23 @@ def _clicks(
 
     The draws are taken grain by grain; the filtering and shaping run on the whole stack.
     """
-    draws = []
-    for _ in range(count):
-        tau = rng.uniform(0.25e-3, 1.6e-3)
-        cut = rng.uniform(1200.0, 6000.0)
-        low = rng.uniform(150.0, 600.0)
-        draws.append((tau, cut, low, rng.standard_normal(length)))
-    taus, cuts, lows = (np.asarray([d[i] for d in draws])[:, None] for i in range(3))
+    u = np.empty((count, 3))
+    noise = np.empty((count, length))
+    for i in range(count):
+        u[i] = rng.random(3)
+        noise[i] = rng.standard_normal(length)
+    taus, cuts, lows = (u[:, k, None] for k in range(3))
     noise = filtered(
-        np.stack([d[3] for d in draws]),
-        partial(band, low_hz=lows, high_hz=cuts, order=2),
+        noise,
+        partial(
+            band,
+            low_hz=_uniform(lows, 150.0, 600.0),
+            high_hz=_uniform(cuts, 1200.0, 6000.0),
+            order=2,
+        ),
     )
     t = np.arange(length) / SAMPLE_RATE
-    y = noise * np.exp(-t / taus)
+    y = noise * np.exp(-t / _uniform(taus, 0.25e-3, 1.6e-3))
     y[:, :3] *= np.array([0.3, 0.6, 0.9])
     return list(peak_normalised(fade_tail(y, length // 4)))
 
@@ -120,31 +129,30 @@ def _glass_ticks(
 
     The draws are taken grain by grain; the filtering and shaping run on the whole stack.
     """
-    noise, low, high, tau, modes = [], [], [], [], []
-    for _ in range(count):
-        noise.append(rng.standard_normal(length))
-        low.append(rng.uniform(1500.0, 3500.0))
-        high.append(rng.uniform(7000.0, 11000.0))
-        tau.append(rng.uniform(0.12e-3, 0.5e-3))
-        for _ in range(3):
-            f = rng.uniform(2000.0, 9000.0)
-            decay_s = rng.uniform(1.0e-3, 3.5e-3)
-            amp = rng.uniform(0.2, 1.0)
-            modes.append((f, decay_s, amp, rng.uniform(0, 6.3)))
+    noise = np.empty((count, length))
+    # Per drop: the tick's band and decay, then three pane modes (pitch, decay,
+    # level, phase).
+    u = np.empty((count, 15))
+    for i in range(count):
+        noise[i] = rng.standard_normal(length)
+        u[i] = rng.random(15)
     t = np.arange(length) / SAMPLE_RATE
     tick = filtered(
-        np.stack(noise),
+        noise,
         partial(
             band,
-            low_hz=np.asarray(low)[:, None],
-            high_hz=np.asarray(high)[:, None],
+            low_hz=_uniform(u[:, 0, None], 1500.0, 3500.0),
+            high_hz=_uniform(u[:, 1, None], 7000.0, 11000.0),
             order=2,
         ),
-    ) * np.exp(-t / np.asarray(tau)[:, None])
-    mode = np.asarray(modes).reshape(count, 3, 4)
+    ) * np.exp(-t / _uniform(u[:, 2, None], 0.12e-3, 0.5e-3))
+    mode = u[:, 3:].reshape(count, 3, 4)
     ring = np.zeros((count, length))
     for k in range(3):
-        fs, decays_s, amps, phases = (mode[:, k, i, None] for i in range(4))
+        fs = _uniform(mode[:, k, 0, None], 2000.0, 9000.0)
+        decays_s = _uniform(mode[:, k, 1, None], 1.0e-3, 3.5e-3)
+        amps = _uniform(mode[:, k, 2, None], 0.2, 1.0)
+        phases = _uniform(mode[:, k, 3, None], 0.0, 6.3)
         decay = np.exp(-t / decays_s)
         ring += amps * np.sin(2.0 * np.pi * fs * t + phases) * decay
     ring *= (
