@@ -14,7 +14,9 @@ from custom_components.asmr.engine.base import (
 from custom_components.asmr.engine.events import (
     MAX_ITD_FRAMES,
     Events,
+    GrainSet,
     bubble,
+    grain_set,
     scatter_events,
 )
 from custom_components.asmr.engine.triggers.rainfall import TRIGGER, renderer
@@ -131,3 +133,27 @@ def test_events_are_placed_by_level_and_time(count: int) -> None:
     assert left.max() > 2.0 * right.max()
     assert int(np.argmax(right)) - int(np.argmax(left)) == MAX_ITD_FRAMES
     assert out.sum() > 0.99 * count * (left.max() + right.max())
+
+
+def test_joined_grain_sets_keep_every_grain_in_order() -> None:
+    """One set joined from several plays each grain as its own set cut it."""
+
+    def grain(grains: GrainSet, i: int) -> np.ndarray:
+        return grains.banks[grains.classes[i]][grains.rows[i]]
+
+    rng = np.random.default_rng(5)
+    sets = [
+        grain_set(
+            [
+                rng.standard_normal(n) * np.exp(-np.arange(n) / rng.uniform(20, 900))
+                for n in rng.integers(100, 4000, size)
+            ],
+            floor_db=-40.0,
+        )
+        for size in (7, 1, 12)
+    ]
+    joined = GrainSet.joined(*sets)
+    assert joined.size == 20
+    originals = [(s, i) for s in sets for i in range(s.size)]
+    for j, (s, i) in enumerate(originals):
+        np.testing.assert_array_equal(grain(joined, j), grain(s, i))

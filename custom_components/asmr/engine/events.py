@@ -524,6 +524,28 @@ class GrainSet:
             if b > a
         ]
 
+    @classmethod
+    def joined(cls, *sets: GrainSet) -> GrainSet:
+        """Return one set holding the grains of ``sets`` in order, as they were cut."""
+        classes = np.concatenate([s.classes for s in sets])
+        rows = np.concatenate([s.rows for s in sets])
+        banks = []
+        for k in range(len(GRAIN_LENGTHS)):
+            offset = 0
+            for s, a, b in zip(sets, *_bounds(sets), strict=True):
+                rows[a:b][s.classes == k] += offset
+                offset += s.banks[k].shape[0]
+            bank = np.concatenate([s.banks[k] for s in sets])
+            bank.flags.writeable = False
+            banks.append(bank)
+        return cls(tuple(banks), classes, rows)
+
+
+def _bounds(sets: Sequence[GrainSet]) -> tuple[list[int], list[int]]:
+    """Return where each set's grains begin and end in the sets' grains one after another."""
+    ends = np.cumsum([s.size for s in sets]).tolist()
+    return [0, *ends[:-1]], ends
+
 
 def grain_set(
     grains: Sequence[NDArray[np.floating]], *, floor_db: float = -50.0
@@ -682,9 +704,13 @@ def bubbles(
     y = np.zeros((r.size, length))
     for i, n in enumerate(rings.astype(np.int64)):
         ti = t[:n]
-        y[i, :n] = np.exp(-decay[i] * ti) * np.sin(
-            2.0 * np.pi * f0[i] * (ti + 0.5 * sigma[i] * ti * ti)
+        # Phase and decay are summed in double precision; the sine and the exponential
+        # in single are exact enough for a grain, and much faster.
+        turn = (2.0 * np.pi * f0[i] * (ti + 0.5 * sigma[i] * ti * ti)).astype(
+            np.float32
         )
+        fall = (-decay[i] * ti).astype(np.float32)
+        y[i, :n] = np.exp(fall) * np.sin(turn)
     attack = min(length, 12)
     y[:, :attack] *= np.linspace(0.0, 1.0, attack)
     tail = length // 5
