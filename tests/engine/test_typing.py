@@ -81,3 +81,33 @@ def test_keystrokes_are_short_broadband_clacks() -> None:
             assert (
                 energy[min(int(0.05 * SAMPLE_RATE), press.size) - 1] > 0.95 * energy[-1]
             )
+
+
+def test_a_key_built_alone_is_the_key_a_pass_over_the_keyboard_builds() -> None:
+    """Built first and on its own, a key sounds as it does drawn after all the others."""
+    from custom_components.asmr.engine.base import chunk_rng  # noqa: PLC0415
+    from custom_components.asmr.engine.impacts import burst_frequencies  # noqa: PLC0415
+    from custom_components.asmr.engine.triggers import typing  # noqa: PLC0415
+
+    rng = chunk_rng(0, "typing-bank", 0)
+    board = typing.deck_colour(rng, burst_frequencies(typing.RECIPE.grain_frames))
+    passed = [
+        typing.build_key(typing.draw_key(rng, big=typing.is_long_key(key)), board)
+        for key in range(typing.KEYS)
+    ]
+    typing.key_grains.cache_clear()
+    typing.keyboard.cache_clear()
+    for key in (typing.ENTER, 3, typing.SPACE):
+        grains, _ = typing.key_grains(key)
+        for alone, whole in zip(grains, passed[key], strict=True):
+            np.testing.assert_array_equal(alone, whole.astype(np.float32))
+
+
+def test_warm_up_builds_every_key() -> None:
+    """Warming typing up builds every key, not only those its first chunk strikes."""
+    from custom_components.asmr.engine.render import warm_up  # noqa: PLC0415
+    from custom_components.asmr.engine.triggers import typing  # noqa: PLC0415
+
+    typing.key_grains.cache_clear()
+    warm_up(["typing"])
+    assert typing.key_grains.cache_info().currsize == typing.KEYS

@@ -25,10 +25,13 @@ __all__ = [
     "Room",
     "add_room",
     "burst_frequencies",
+    "contact_frames",
     "contacts",
+    "contacts_from",
     "damped_modes",
     "noise_bursts",
     "resonance",
+    "shaped_bursts",
     "trimmed",
 ]
 
@@ -133,11 +136,23 @@ def noise_bursts(
         ``(n, frames)`` bursts, each with a peak of 1.
 
     """
+    noise = rng.standard_normal((np.asarray(attack_s).shape[0], frames))
+    return shaped_bursts(noise, gains, attack_s=attack_s, decay_s=decay_s)
+
+
+def shaped_bursts(
+    noise: NDArray[np.float64],
+    gains: NDArray[np.float64],
+    *,
+    attack_s: NDArray[np.float64],
+    decay_s: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Return ``noise_bursts`` made from noise already drawn, ``(n, frames)``."""
+    count, frames = noise.shape
     bins = np.shape(gains)[-1]
     size = 2 * (bins - 1)
     attack = np.asarray(attack_s, dtype=np.float64)[:, None]
     decay = np.asarray(decay_s, dtype=np.float64)[:, None]
-    count = attack.shape[0]
     # exp(-t / tau) at every frame, as running products of the per-frame factor.
     rise = np.cumprod(
         np.broadcast_to(np.exp(-1.0 / (attack * SAMPLE_RATE)), (count, frames)), axis=1
@@ -146,9 +161,7 @@ def noise_bursts(
         np.broadcast_to(np.exp(-1.0 / (decay * SAMPLE_RATE)), (count, frames)), axis=1
     )
     excitation = np.zeros((count, size))
-    excitation[:, 1:frames] = rng.standard_normal((count, frames))[:, 1:] * (
-        (1.0 - rise[:, :-1]) * fall[:, :-1]
-    )
+    excitation[:, 1:frames] = noise[:, 1:] * ((1.0 - rise[:, :-1]) * fall[:, :-1])
     bursts = np.fft.irfft(np.fft.rfft(excitation) * gains, size)[:, :frames]
     return np.asarray(bursts / (np.max(np.abs(bursts), axis=1, keepdims=True) + 1e-12))
 
@@ -207,16 +220,34 @@ def contacts(
 
     """
     h = np.asarray(hardness, dtype=np.float64)
-    corner = 1200.0 * 9.0 ** h[:, None]
-    decay = 0.0025 * 0.12**h
+    noise = rng.standard_normal((h.size, contact_frames(frames, h)))
+    return contacts_from(noise, frames, h)
+
+
+def _contact_decay_s(hardness: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the decay time constant of a contact burst of each hardness, in seconds."""
+    return np.asarray(0.0025 * 0.12**hardness)
+
+
+def contact_frames(frames: int, hardness: NDArray[np.float64]) -> int:
+    """Return the frames of noise ``contacts`` draws per strike (ten decay times)."""
     # A contact is over within ten decay times: only that much is synthesised.
-    short = min(frames, int(10.0 * float(decay.max()) * SAMPLE_RATE) + 1)
+    decay = _contact_decay_s(np.asarray(hardness, dtype=np.float64))
+    return min(frames, int(10.0 * float(decay.max()) * SAMPLE_RATE) + 1)
+
+
+def contacts_from(
+    noise: NDArray[np.float64], frames: int, hardness: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Return ``contacts`` made from noise already drawn, ``(n, contact_frames)``."""
+    h = np.asarray(hardness, dtype=np.float64)
+    corner = 1200.0 * 9.0 ** h[:, None]
+    decay = _contact_decay_s(h)
+    short = noise.shape[1]
     f = burst_frequencies(short)
     gains = (f / (f + 150.0)) / np.sqrt(1.0 + (f / corner) ** 4)
     out = np.zeros((h.size, frames))
-    out[:, :short] = noise_bursts(
-        rng, short, gains, attack_s=0.25 * decay, decay_s=decay
-    )
+    out[:, :short] = shaped_bursts(noise, gains, attack_s=0.25 * decay, decay_s=decay)
     return out
 
 

@@ -16,6 +16,7 @@ longer pauses after sentences, occasional thinking pauses and bursts of backspac
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +30,10 @@ from ..impacts import (
     Room,
     add_room,
     burst_frequencies,
-    contacts,
-    noise_bursts,
+    contact_frames,
+    contacts_from,
     resonance,
+    shaped_bursts,
     trimmed,
 )
 from ..recipe import Band, Count, Range
@@ -60,6 +62,9 @@ STRENGTHS = 3
 """Strength variants of every key, softest first."""
 
 SPACE, ENTER, BACKSPACE = LETTERS, LETTERS + 1, LETTERS + 2
+
+KEYS = LETTERS + 3
+"""Keys in the grain bank: the letters, then space, enter and backspace."""
 """Bank indices of the special keys."""
 
 
@@ -184,11 +189,14 @@ KEYBOARD = Keyboard(
 )
 """The keyboard being typed on."""
 
-Bank = tuple[tuple[NDArray[np.float32], ...], ...]
+Grains = tuple[NDArray[np.float32], ...]
+Bank = tuple[Grains, ...]
 Timeline = tuple[NDArray[np.float64], ...]
 
 
-def _board(rng: np.random.Generator, f: NDArray[np.float64]) -> NDArray[np.float64]:
+def deck_colour(
+    rng: np.random.Generator, f: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Return the keyboard deck's colour at ``f``: a few broad humps over a flat floor."""
     k = KEYBOARD
     centres = np.array([rng.uniform(h.low_hz, h.high_hz) for h in k.deck_humps])
@@ -200,26 +208,98 @@ def _board(rng: np.random.Generator, f: NDArray[np.float64]) -> NDArray[np.float
     return np.asarray(k.deck_floor + (1.0 - k.deck_floor) * humps)
 
 
-def _key(
-    rng: np.random.Generator, board: NDArray[np.float64], *, big: bool
-) -> tuple[NDArray[np.float64], ...]:
-    """Return one key's press grains (``STRENGTHS``, soft to hard) and release grain."""
+@dataclass(frozen=True, slots=True)
+class KeyDraws:
+    """Every random number one key is built from, in the order they are drawn."""
+
+    low_hz: float
+    """Lower corner of the key's part of the deck, in Hz."""
+
+    high_hz: float
+    """Upper corner of the key's part of the deck, in Hz."""
+
+    clack_s: float
+    """Decay of the key's clack, in seconds."""
+
+    rattles: int
+    """Rattles of the stabiliser wire after each press (long keys only)."""
+
+    hardness: NDArray[np.float64]
+    """Hardness of each strength of press, soft to hard."""
+
+    release_decay_s: float
+    """Decay of the release's clack, in seconds."""
+
+    clack_noise: NDArray[np.float64]
+    """Noise of the clacks: one row per press, the release, then the rattles."""
+
+    tick_noise: NDArray[np.float64]
+    """Noise of the switch's tick, one row per press."""
+
+    tick_s: tuple[float, ...]
+    """Time from a press's start to the switch's tick, per press, in seconds."""
+
+    bottom_out_s: tuple[float, ...]
+    """Time from the tick to the cap bottoming out, per press, in seconds."""
+
+    rattle_after_s: tuple[tuple[float, ...], ...]
+    """Time from bottoming out to each rattle, per press, in seconds."""
+
+
+def draw_key(rng: np.random.Generator, *, big: bool) -> KeyDraws:
+    """Draw everything one key is built from (see ``build_key``)."""
     k = KEYBOARD
     frames = RECIPE.grain_frames
-    f = burst_frequencies(frames)
-    # Each key sounds through its own part of the deck: its band moves a little. A long
-    # key (space, enter) is heavier: lower, longer, with a stabiliser wire that rattles.
     scale = k.big_key_band if big else 1.0
     low_hz = k.key_band.low_hz * scale * k.key_band_jitter.draw_one(rng)
     high_hz = k.key_band.high_hz * scale * k.key_band_jitter.draw_one(rng)
     clack_s = k.clack_s.draw_one(rng) * (k.big_key_clack if big else 1.0)
-    deck = band(f, low_hz=low_hz, high_hz=high_hz, order=2) * board
     rattles = k.rattles.draw_one(rng) if big else 0
+    hardness = (np.arange(STRENGTHS) + k.hardness.draw(rng, STRENGTHS)) / STRENGTHS
+    release_decay_s = k.release_decay_s.draw_one(rng)
+    clack_noise = rng.standard_normal((STRENGTHS * (1 + rattles) + 1, frames))
+    ticks = np.full(STRENGTHS, k.tick_hardness)
+    tick_noise = rng.standard_normal((STRENGTHS, contact_frames(frames, ticks)))
+    tick_s, bottom_out_s, rattle_after_s = [], [], []
+    for _ in range(STRENGTHS):
+        tick_s.append(k.tick_s.draw_one(rng))
+        bottom_out_s.append(k.bottom_out_s.draw_one(rng))
+        rattle_after_s.append(
+            tuple(k.rattle_after_s.draw_one(rng) for _ in range(rattles))
+        )
+    return KeyDraws(
+        low_hz,
+        high_hz,
+        clack_s,
+        rattles,
+        hardness,
+        release_decay_s,
+        clack_noise,
+        tick_noise,
+        tuple(tick_s),
+        tuple(bottom_out_s),
+        tuple(rattle_after_s),
+    )
+
+
+def build_key(
+    draws: KeyDraws, board: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], ...]:
+    """Return one key's press grains (``STRENGTHS``, soft to hard) and release grain.
+
+    Each key sounds through its own part of the deck: its band moves a little. A long
+    key (space, enter) is heavier: lower, longer, with a stabiliser wire that rattles.
+    """
+    k = KEYBOARD
+    frames = RECIPE.grain_frames
+    f = burst_frequencies(frames)
+    deck = band(f, low_hz=draws.low_hz, high_hz=draws.high_hz, order=2) * board
+    rattles = draws.rattles
 
     # A harder stroke is louder (set at placement) and a little drier. The release
     # (the cap springing back against its stop) is a shorter clack; the rattles of the
     # stabiliser wire are shorter still.
-    hardness = (np.arange(STRENGTHS) + k.hardness.draw(rng, STRENGTHS)) / STRENGTHS
+    hardness = draws.hardness
     attack = np.concatenate(
         [
             np.full(STRENGTHS, k.press_attack_s),
@@ -229,24 +309,24 @@ def _key(
     )
     decay = np.concatenate(
         [
-            clack_s * (1.0 + 0.5 * k.clack_dryness - k.clack_dryness * hardness),
-            [k.release_decay_s.draw_one(rng)],
+            draws.clack_s * (1.0 + 0.5 * k.clack_dryness - k.clack_dryness * hardness),
+            [draws.release_decay_s],
             np.full(STRENGTHS * rattles, k.rattle_decay_s),
         ]
     )
-    clacks = noise_bursts(rng, frames, deck, attack_s=attack, decay_s=decay)
-    ticks = contacts(rng, frames, np.full(STRENGTHS, k.tick_hardness))
+    clacks = shaped_bursts(draws.clack_noise, deck, attack_s=attack, decay_s=decay)
+    ticks = contacts_from(draws.tick_noise, frames, np.full(STRENGTHS, k.tick_hardness))
     grains: list[NDArray[np.float64]] = []
     for v in range(STRENGTHS):
         press = np.zeros(frames)
         # The switch gives way under the fingertip: a tiny, sharp tick.
-        at = int(k.tick_s.draw_one(rng) * SAMPLE_RATE)
+        at = int(draws.tick_s[v] * SAMPLE_RATE)
         press[at:] += k.tick_level * ticks[v, : frames - at]
         # A few milliseconds later the cap bottoms out and the deck clacks.
-        at += int(k.bottom_out_s.draw_one(rng) * SAMPLE_RATE)
+        at += int(draws.bottom_out_s[v] * SAMPLE_RATE)
         press[at:] += clacks[v, : frames - at]
         for r in range(rattles):
-            at2 = at + int(k.rattle_after_s.draw_one(rng) * SAMPLE_RATE)
+            at2 = at + int(draws.rattle_after_s[v][r] * SAMPLE_RATE)
             rattle = clacks[STRENGTHS + 1 + v * rattles + r, : frames - at2]
             press[at2:] += k.rattle_level * rattle
         press[:4] *= np.linspace(0.0, 1.0, 4)
@@ -257,32 +337,60 @@ def _key(
     return tuple(grains)
 
 
+def is_long_key(key: int) -> bool:
+    """Return whether a key is a long one (space, enter), with a stabiliser wire."""
+    return key in (SPACE, ENTER)
+
+
 @shared_cache(maxsize=1)
-def grain_bank() -> tuple[Bank, Bank]:
-    """Return the cached keystroke grains and their far-ear lowpasses.
+def keyboard() -> tuple[NDArray[np.float64], tuple[np.random.Generator, ...]]:
+    """Return the deck's colour and, per key, the generator where the key's draws begin.
+
+    The keyboard is drawn from one generator (a fixed seed), the deck first, then key
+    after key. The draws alone are cheap: taken once in that order, with a copy of the
+    generator kept where each key begins, any key can be built on its own, exactly as
+    a pass over the whole keyboard would build it.
+    """
+    rng = chunk_rng(0, "typing-bank", 0)
+    board = deck_colour(rng, burst_frequencies(RECIPE.grain_frames))
+    starts = []
+    for key in range(KEYS):
+        starts.append(copy.deepcopy(rng))
+        draw_key(rng, big=is_long_key(key))
+    return board, tuple(starts)
+
+
+@shared_cache(maxsize=KEYS)
+def key_grains(key: int) -> tuple[Grains, Grains]:
+    """Return one key's cached grains and their far-ear lowpasses.
+
+    A key is built the first time a keystroke needs it, so a session's first block
+    builds only the keys it strikes.
+
+    Parameters
+    ----------
+    key
+        A letter key ``0 .. LETTERS - 1``, or ``SPACE``, ``ENTER`` or ``BACKSPACE``.
 
     Returns
     -------
     tuple
-        ``(grains, shadows)``: ``grains[key]`` holds ``STRENGTHS`` presses (soft to hard)
-        and the release, float32, for the letter keys ``0 .. LETTERS - 1`` and then
-        ``SPACE``, ``ENTER`` and ``BACKSPACE``.
+        ``(grains, shadows)``: ``STRENGTHS`` presses (soft to hard) and the release,
+        float32 and read-only, and the same through the far ear's head shadow.
 
     """
-    rng = chunk_rng(0, "typing-bank", 0)
-    board = _board(rng, burst_frequencies(RECIPE.grain_frames))
-    keys = [_key(rng, board, big=False) for _ in range(LETTERS)]
-    keys += [
-        _key(rng, board, big=True),
-        _key(rng, board, big=True),
-        _key(rng, board, big=False),
-    ]
-    grains = tuple(tuple(g.astype(np.float32) for g in key) for key in keys)
-    for key in grains:
-        for grain in key:
-            grain.flags.writeable = False
-    shadows = tuple(tuple(head_shadow(g) for g in key) for key in grains)
-    return grains, shadows
+    board, starts = keyboard()
+    draws = draw_key(copy.deepcopy(starts[key]), big=is_long_key(key))
+    grains = tuple(g.astype(np.float32) for g in build_key(draws, board))
+    for grain in grains:
+        grain.flags.writeable = False
+    return grains, tuple(head_shadow(g) for g in grains)
+
+
+def grain_bank() -> tuple[Bank, Bank]:
+    """Return every key's grains and far-ear lowpasses (see ``key_grains``), key by key."""
+    keys = [key_grains(key) for key in range(KEYS)]
+    return tuple(k[0] for k in keys), tuple(k[1] for k in keys)
 
 
 def _key_spot(key: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -481,8 +589,8 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     mine = (times >= t0) & (times < t0 + 1.0)
     if not mine.any():
         return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
-    grains, shadows = grain_bank()
     key = key_f[mine].astype(np.int64)
+    banks = [key_grains(int(k)) for k in key]
     level = strength[mine]
     variant = np.clip((level - 0.7) * 5.0, 0, STRENGTHS - 1).astype(np.int64)
     press_at = np.round((times[mine] - t0) * SAMPLE_RATE).astype(np.int64)
@@ -495,10 +603,10 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         + 0.25 * (wander - placement.azimuth)
         + KEYBOARD.width_deg * _key_spot(key)
     )
-    events = [grains[k][v] for k, v in zip(key, variant, strict=True)]
-    events += [grains[k][STRENGTHS] for k in key]
-    lows = [shadows[k][v] for k, v in zip(key, variant, strict=True)]
-    lows += [shadows[k][STRENGTHS] for k in key]
+    events = [grains[v] for (grains, _), v in zip(banks, variant, strict=True)]
+    events += [grains[STRENGTHS] for grains, _ in banks]
+    lows = [shadows[v] for (_, shadows), v in zip(banks, variant, strict=True)]
+    lows += [shadows[STRENGTHS] for _, shadows in banks]
     starts = np.concatenate([press_at, release_at])
     gains = np.concatenate([level, level * 0.8]) * RECIPE.gain
     out = place_events(
@@ -510,4 +618,10 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     return out
 
 
-TRIGGER = Trigger(id="typing", name="Typing", close=False, render_chunk=render_chunk)
+TRIGGER = Trigger(
+    id="typing",
+    name="Typing",
+    close=False,
+    render_chunk=render_chunk,
+    prepare=grain_bank,
+)
