@@ -548,14 +548,16 @@ def _bounds(sets: Sequence[GrainSet]) -> tuple[list[int], list[int]]:
 
 
 def grain_set(
-    grains: Sequence[NDArray[np.floating]], *, floor_db: float = -50.0
+    grains: Sequence[NDArray[np.floating]] | NDArray[np.floating],
+    *,
+    floor_db: float = -50.0,
 ) -> GrainSet:
     """Return grains cut where they fall ``floor_db`` below their peak, sorted by length.
 
     Parameters
     ----------
     grains
-        Mono grains, each ``(n,)``, starting at their onset.
+        Mono grains, each ``(n,)``, starting at their onset (or a ``(g, n)`` stack).
     floor_db
         Level below the grain's peak at which its tail is cut (with a short fade).
 
@@ -573,13 +575,20 @@ def grain_set(
     by_size: dict[int, list[int]] = {}
     for i, g in enumerate(grains):
         by_size.setdefault(int(np.size(g)), []).append(i)
-    stacks: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = []
+    stacks: list[tuple[NDArray[np.int64], NDArray[np.float32]]] = []
     for size, indices in by_size.items():
         which = np.asarray(indices, dtype=np.int64)
-        x = np.stack([np.asarray(grains[i], dtype=np.float64) for i in indices])
+        # Single precision, as the banks keep them: measuring and cutting a stack of
+        # long grains in double would take twice the memory for nothing. A stack
+        # given whole is measured where it lies.
+        if isinstance(grains, np.ndarray) and which.size == count:
+            x = np.asarray(grains, dtype=np.float32)
+        else:
+            x = np.stack([np.asarray(grains[i], dtype=np.float32) for i in indices])
         x = x.reshape(which.size, size)
-        level = np.abs(x)
-        loud = level > (level.max(axis=1) * 10.0 ** (floor_db / 20.0))[:, None]
+        peak = np.maximum(x.max(axis=1), -x.min(axis=1))
+        floor = (peak * 10.0 ** (floor_db / 20.0))[:, None]
+        loud = (x > floor) | (x < -floor)
         last = size - np.argmax(loud[:, ::-1], axis=1)
         need = np.where(loud.any(axis=1), last, 1)
         classes[which] = np.minimum(np.searchsorted(lengths, need), lengths.size - 1)
@@ -671,7 +680,7 @@ _BUBBLE_RING_NEPERS = 3.0 * np.log(10.0)
 
 def bubbles(
     radii_m: NDArray[np.float64], length: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
+) -> NDArray[np.float32]:
     """Return air bubbles ringing in water, after van den Doel ("Physically based models for liquid sounds").
 
     A bubble of radius ``r`` sings near the Minnaert frequency ``f0 = 3 / r`` Hz, decays
@@ -689,7 +698,7 @@ def bubbles(
 
     Returns
     -------
-    NDArray[np.float64]
+    NDArray[np.float32]
         ``(n, length)`` grains, each with a peak of 1 and a soft 0.25 ms onset.
 
     """
@@ -701,7 +710,7 @@ def bubbles(
     # Each bubble is computed only until it has decayed by 60 dB (small ones ring for a
     # few milliseconds); past that its samples stay zero.
     rings = np.minimum(np.ceil(_BUBBLE_RING_NEPERS / decay * SAMPLE_RATE), length)
-    y = np.zeros((r.size, length))
+    y = np.zeros((r.size, length), dtype=np.float32)
     for i, n in enumerate(rings.astype(np.int64)):
         ti = t[:n]
         # Phase and decay are summed in double precision; the sine and the exponential
@@ -715,12 +724,13 @@ def bubbles(
     y[:, :attack] *= np.linspace(0.0, 1.0, attack)
     tail = length // 5
     y[:, length - tail :] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(tail) + 0.5) / tail)
-    return np.asarray(y / (np.max(np.abs(y), axis=1, keepdims=True) + 1e-12))
+    y /= np.maximum(y.max(axis=1), -y.min(axis=1))[:, None] + 1e-12
+    return y
 
 
 def bubble(
     radius_m: float, length: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
+) -> NDArray[np.float32]:
     """Return one air bubble of a radius (see ``bubbles``), shape ``(length,)``."""
     return np.asarray(bubbles(np.asarray([radius_m]), length, rng)[0])
 
@@ -786,7 +796,7 @@ class BubbleSizes:
     ) -> GrainSet:
         """Return the set of bubbles of these radii, rendered and cut (``rng`` varies them)."""
         return grain_set(
-            list(bubbles(radii_m, self.grain_frames, rng)), floor_db=self.floor_db
+            bubbles(radii_m, self.grain_frames, rng), floor_db=self.floor_db
         )
 
 

@@ -179,7 +179,7 @@ def _banks() -> dict[str, GrainSet]:
     radii = BUBBLES.radii(rng)
     clicks = _clicks(rng, _CLICKS, 512)
     glass = _glass_ticks(rng, _CLICKS, 1024)
-    drops = list(bubbles(radii, BUBBLES.grain_frames, rng))
+    drops = bubbles(radii, BUBBLES.grain_frames, rng)
     sets = {
         "click": grain_set(clicks, floor_db=-40.0),
         "glass": grain_set(glass, floor_db=-40.0),
