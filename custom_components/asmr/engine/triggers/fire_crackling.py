@@ -48,6 +48,7 @@ from ..events import (
     with_wrap,
     wobble,
 )
+from ..recipe import Band, Count, NoiseBand, Range
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -72,14 +73,101 @@ class Crackles:
     lone_size: float
     """Size of a lone crackle against a burst's (linear)."""
 
-    max_jumps: int
-    """Micro-clicks in one crackle, at most."""
-
-    spread_s: float
-    """Length of the longest crackle, in seconds."""
-
     gain: float
     """Level of a crackle of size 1 (linear)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CrackleGrains:
+    """The crackles' grains: trains of broadband micro-clicks with a faint ring."""
+
+    grains: int
+    """Crackles in the set."""
+
+    grain_frames: int
+    """Frames rendered per crackle."""
+
+    floor_db: float
+    """Level below its peak where each crackle's tail is cut (``grain_set``)."""
+
+    noise: Band
+    """Band of the micro-clicks' noise, in Hz."""
+
+    jumps: Count
+    """Micro-clicks in one crackle."""
+
+    spread_s: Range
+    """Range the time a crackle's micro-clicks spread over is drawn from, in seconds."""
+
+    later_level: Range
+    """Level of the micro-clicks after the first (linear; the first is 1)."""
+
+    click_decay_s: Range
+    """Range a micro-click's decay time (to 1/e) is drawn from, in seconds."""
+
+    ring_hz: Band
+    """Range the centre of a crackle's ring is drawn from, in Hz (evenly in octaves)."""
+
+    ring_skirt: float
+    """Corners of the ring's band: its centre divided and multiplied by this (linear)."""
+
+    ring_decay_s: Range
+    """Range the ring's decay time (to 1/e) is drawn from, in seconds."""
+
+    ring_level: Range
+    """Range the ring's peak against the micro-clicks' peak is drawn from (linear)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PopGrains:
+    """The pops' grains: a sharp crack, a woody thump and at times a jet of gas."""
+
+    grains: int
+    """Pops in the set."""
+
+    grain_frames: int
+    """Frames rendered per pop."""
+
+    floor_db: float
+    """Level below its peak where each pop's tail is cut (``grain_set``)."""
+
+    crack: Band
+    """Band of the crack's noise, in Hz."""
+
+    crack_decay_s: Range
+    """Range the crack's decay time (to 1/e) is drawn from, in seconds."""
+
+    thump_hz: Band
+    """Range the thump's starting pitch is drawn from, in Hz."""
+
+    thump_sag: float
+    """Share by which the thump's phase falls behind by the grain's end (its pitch
+    sags by twice that)."""
+
+    thump_decay_s: Range
+    """Range the thump's decay time (to 1/e) is drawn from, in seconds."""
+
+    thump_level: float
+    """Peak of the thump against the crack's peak (linear)."""
+
+    jet_share: float
+    """Share of pops that release a jet of gas."""
+
+    jet: Band
+    """Band of the jet's noise, in Hz."""
+
+    jet_delay_s: Range
+    """Range the time from the crack to the jet is drawn from, in seconds."""
+
+    jet_rise_s: float
+    """Time the jet takes to rise, in seconds."""
+
+    jet_decay_s: Range
+    """Range the jet's decay time (to 1/e) is drawn from, in seconds."""
+
+    jet_level: float
+    """Level of the jet's noise (its RMS before it rises and decays) against the
+    crack's peak (linear)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -89,11 +177,17 @@ class FireRecipe:
     crackles: Crackles
     """The crackles."""
 
+    crackle_grains: CrackleGrains
+    """The crackles' grains."""
+
     pops_per_s: float
     """Resin pops per second."""
 
     pop_gain: float
     """Level of the loudest pop (linear)."""
+
+    pop_grains: PopGrains
+    """The pops' grains."""
 
     swell_periods_s: tuple[float, ...]
     """Periods of the flames' slow swell, in seconds."""
@@ -104,8 +198,20 @@ class FireRecipe:
     lick_db: float
     """Depth of the licks, either way, in dB."""
 
+    roar: NoiseBand
+    """The roar's band."""
+
+    roar_upper: NoiseBand
+    """The faint upper reach of the roar."""
+
+    roar_upper_level: float
+    """Level of that upper reach against the roar's band (linear)."""
+
     roar_gain: float
     """Level of the roar (linear)."""
+
+    hiss: NoiseBand
+    """The hiss's band."""
 
     hiss_gain: float
     """Level of the hiss (linear)."""
@@ -122,19 +228,71 @@ RECIPE = FireRecipe(
         # Mostly small crackles, now and then a big one.
         pareto=2.0,
         lone_size=0.8,
-        # A crack runs through the wood in up to ten jumps within 10 ms.
-        max_jumps=10,
-        spread_s=10e-3,
         gain=0.12 * 1.8,
+    ),
+    crackle_grains=CrackleGrains(
+        # Enough crackles that no repeat is heard; the longest is over within 16 ms.
+        grains=192,
+        grain_frames=768,
+        floor_db=-40.0,
+        # Snapping fibres are broadband: no low end, all the way up.
+        noise=Band(low_hz=600.0, high_hz=14000.0),
+        # A crack runs through the wood in up to ten jumps within 10 ms.
+        jumps=Count(low=1, high=10),
+        spread_s=Range(low=0.3e-3, high=10e-3),
+        # The first jump is the loudest.
+        later_level=Range(low=0.2, high=0.8),
+        # Each jump is a click of a fraction of a millisecond.
+        click_decay_s=Range(low=0.06e-3, high=0.3e-3),
+        # The splinter rings faintly at 1.8-6 kHz, in a band about an octave wide,
+        # for a millisecond or two, 9-20 dB under the clicks.
+        ring_hz=Band(low_hz=1800.0, high_hz=6000.0),
+        ring_skirt=1.5,
+        ring_decay_s=Range(low=0.5e-3, high=2.0e-3),
+        ring_level=Range(low=0.1, high=0.35),
     ),
     # A resin pocket bursts every five seconds or so.
     pops_per_s=0.2,
     pop_gain=0.25 * 1.8,
+    pop_grains=PopGrains(
+        # A few dozen pops are plenty for one every five seconds or so; a jet of gas
+        # needs the room (85 ms).
+        grains=32,
+        grain_frames=4096,
+        floor_db=-45.0,
+        # The pocket bursts with a sharp broadband crack under a millisecond long.
+        crack=Band(low_hz=500.0, high_hz=14000.0),
+        crack_decay_s=Range(low=0.2e-3, high=0.8e-3),
+        # The wood answers with a short thump whose pitch sags as it dies, 6 dB
+        # under the crack.
+        thump_hz=Band(low_hz=250.0, high_hz=800.0),
+        thump_sag=0.1,
+        thump_decay_s=Range(low=3e-3, high=8e-3),
+        thump_level=0.5,
+        # Some pockets go on to release a brief hissing jet of gas a few milliseconds
+        # after the crack, rising in 4 ms and dying within a few tens of ms, far under
+        # the crack.
+        jet_share=0.4,
+        jet=Band(low_hz=2500.0, high_hz=9000.0),
+        jet_delay_s=Range(low=0.004, high=0.012),
+        jet_rise_s=0.004,
+        jet_decay_s=Range(low=0.02, high=0.05),
+        jet_level=0.08,
+    ),
     # The flames swell over several seconds and lick several times a second, 2.5 dB
     # either way, apart in each ear.
     swell_periods_s=(11.0, 5.1),
     lick_s=0.17,
     lick_db=2.5,
+    # Flame turbulence roars low, mostly at 40-110 Hz, its upper reach to 1.2 kHz
+    # falling steeply and 34 dB under.
+    roar=NoiseBand(band=Band(low_hz=40.0, high_hz=110.0), tilt_db_per_octave=-1.0),
+    roar_upper=NoiseBand(
+        band=Band(low_hz=110.0, high_hz=1200.0), tilt_db_per_octave=-4.0
+    ),
+    roar_upper_level=0.02,
+    # Escaping gas hisses at 2.5-8 kHz.
+    hiss=NoiseBand(band=Band(low_hz=2500.0, high_hz=8000.0)),
     # Levels are set so that the fire plays at its working level (1.8 of the
     # calibration's reference) before the table's gain: a soft roar, a hiss far under.
     roar_gain=0.04 * 1.8,
@@ -157,6 +315,17 @@ _KNOTS_PER_CHUNK = CHUNK_FRAMES // CONTROL_HOP
 _HISS_BANK_FRAMES = 1 << 17  # the faint hiss needs no long bank
 
 
+def _spectrum(noise: NoiseBand) -> Spectrum:
+    """Return the amplitude spectrum of a band of noise."""
+    return partial(
+        band,
+        low_hz=noise.band.low_hz,
+        high_hz=noise.band.high_hz,
+        order=noise.order,
+        tilt_db_per_octave=noise.tilt_db_per_octave,
+    )
+
+
 def _filtered_rows(x: NDArray[np.float64], spectrum: Spectrum) -> NDArray[np.float64]:
     """Return each row of ``x`` filtered by an amplitude spectrum (zero phase, one FFT)."""
     n = 1 << int(np.ceil(np.log2(x.shape[-1] * 2)))
@@ -173,36 +342,42 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
     splinter rings faintly for a millisecond or two. Shape ``(count, length)``, each
     with a peak of 1.
     """
+    g = RECIPE.crackle_grains
     t = np.arange(length) / SAMPLE_RATE
     noise = _filtered_rows(
         rng.standard_normal((count, length)),
-        partial(band, low_hz=600.0, high_hz=14000.0),
+        partial(band, low_hz=g.noise.low_hz, high_hz=g.noise.high_hz),
     )
     # Jump j of crackle i starts at at[i, j] (unused jumps get no level).
-    max_jumps = RECIPE.crackles.max_jumps
-    jumps = rng.integers(1, max_jumps + 1, count)
-    spread = rng.uniform(0.3e-3, RECIPE.crackles.spread_s, count)
+    max_jumps = g.jumps.high
+    jumps = g.jumps.draw(rng, count)
+    spread = g.spread_s.draw(rng, count)
     at = np.sort(rng.uniform(0.0, 1.0, (count, max_jumps)), axis=1) * spread[:, None]
     at[:, 0] = 0.0
-    level = rng.uniform(0.2, 0.8, (count, max_jumps))
+    level = rng.uniform(g.later_level.low, g.later_level.high, (count, max_jumps))
     level[:, 0] = 1.0
     level[np.arange(max_jumps)[None, :] >= jumps[:, None]] = 0.0
-    decay = rng.uniform(0.06e-3, 0.3e-3, (count, max_jumps))
+    decay = rng.uniform(g.click_decay_s.low, g.click_decay_s.high, (count, max_jumps))
     dt = t[None, None, :] - at[:, :, None]
     clicks = np.where(dt >= 0.0, np.exp(-np.maximum(dt, 0.0) / decay[:, :, None]), 0.0)
     envelope = np.einsum("ij,ijk->ik", level, clicks)
     y = envelope * noise
-    centre = 10.0 ** rng.uniform(np.log10(1800.0), np.log10(6000.0), count)
+    centre = 10.0 ** rng.uniform(
+        np.log10(g.ring_hz.low_hz), np.log10(g.ring_hz.high_hz), count
+    )
     ring_noise = rng.standard_normal((count, length))
     n = 1 << int(np.ceil(np.log2(length * 2)))
     f = np.maximum(np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE), 1.0)[None, :]
     c = centre[:, None]
     # Second-order skirts half an octave either side of each crackle's centre.
-    skirts = 1.0 / np.sqrt((1.0 + (c / 1.5 / f) ** 4) * (1.0 + (f / (c * 1.5)) ** 4))
+    k = g.ring_skirt
+    skirts = 1.0 / np.sqrt((1.0 + (c / k / f) ** 4) * (1.0 + (f / (c * k)) ** 4))
+    ring_decay = rng.uniform(g.ring_decay_s.low, g.ring_decay_s.high, (count, 1))
     ring = np.fft.irfft(np.fft.rfft(ring_noise, n, axis=-1) * skirts, n, axis=-1)[
         :, :length
-    ] * np.exp(-t[None, :] / rng.uniform(0.5e-3, 2.0e-3, (count, 1)))
-    y = _peak_rows(y) + rng.uniform(0.1, 0.35, (count, 1)) * _peak_rows(ring)
+    ] * np.exp(-t[None, :] / ring_decay)
+    ring_level = rng.uniform(g.ring_level.low, g.ring_level.high, (count, 1))
+    y = _peak_rows(y) + ring_level * _peak_rows(ring)
     y[:, :2] *= np.array([0.5, 0.85])
     return _peak_rows(y)
 
@@ -217,28 +392,31 @@ def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float
 
     Shape ``(count, length)``, each with a peak of 1.
     """
+    p = RECIPE.pop_grains
     t = np.arange(length) / SAMPLE_RATE
-    f0 = rng.uniform(250.0, 800.0, (count, 1))
-    body = np.sin(2.0 * np.pi * f0 * t * (1.0 - 0.1 * t / t[-1])) * np.exp(
-        -t / rng.uniform(3e-3, 8e-3, (count, 1))
+    f0 = rng.uniform(p.thump_hz.low_hz, p.thump_hz.high_hz, (count, 1))
+    body = np.sin(2.0 * np.pi * f0 * t * (1.0 - p.thump_sag * t / t[-1])) * np.exp(
+        -t / rng.uniform(p.thump_decay_s.low, p.thump_decay_s.high, (count, 1))
     )
     crack = _filtered_rows(
         rng.standard_normal((count, length)),
-        partial(band, low_hz=500.0, high_hz=14000.0),
-    ) * np.exp(-t / rng.uniform(0.2e-3, 0.8e-3, (count, 1)))
-    y = 0.5 * _peak_rows(body) + _peak_rows(crack)
+        partial(band, low_hz=p.crack.low_hz, high_hz=p.crack.high_hz),
+    ) * np.exp(-t / rng.uniform(p.crack_decay_s.low, p.crack_decay_s.high, (count, 1)))
+    y = p.thump_level * _peak_rows(body) + _peak_rows(crack)
     # Some pops release a short jet of gas a few milliseconds after the crack.
     jet = _filtered_rows(
         rng.standard_normal((count, length)),
-        partial(band, low_hz=2500.0, high_hz=9000.0),
+        partial(band, low_hz=p.jet.low_hz, high_hz=p.jet.high_hz),
     )
-    start = rng.uniform(0.004, 0.012, (count, 1))
+    start = rng.uniform(p.jet_delay_s.low, p.jet_delay_s.high, (count, 1))
     since = np.maximum(t - start, 0.0)
-    env = np.clip((t - start) / 0.004, 0.0, 1.0) * np.exp(
-        -since / rng.uniform(0.02, 0.05, (count, 1))
+    env = np.clip((t - start) / p.jet_rise_s, 0.0, 1.0) * np.exp(
+        -since / rng.uniform(p.jet_decay_s.low, p.jet_decay_s.high, (count, 1))
     )
-    has_jet = rng.random((count, 1)) < 0.4
-    y += has_jet * 0.08 * jet * env / (np.std(jet, axis=1, keepdims=True) + 1e-12)
+    has_jet = rng.random((count, 1)) < p.jet_share
+    y += (
+        has_jet * p.jet_level * jet * env / (np.std(jet, axis=1, keepdims=True) + 1e-12)
+    )
     y[:, :4] *= np.linspace(0.3, 1.0, 4)
     return _peak_rows(y)
 
@@ -246,10 +424,15 @@ def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float
 @shared_cache(maxsize=1)
 def _banks() -> dict[str, GrainSet]:
     """Build the crackle and pop grains once (fixed seed)."""
+    c, p = RECIPE.crackle_grains, RECIPE.pop_grains
     rng = np.random.default_rng(0xF12E)
     return {
-        "crackle": grain_set(list(_crackles(rng, 192, 768)), floor_db=-40.0),
-        "pop": grain_set(list(_pops(rng, 32, 4096)), floor_db=-45.0),
+        "crackle": grain_set(
+            list(_crackles(rng, c.grains, c.grain_frames)), floor_db=c.floor_db
+        ),
+        "pop": grain_set(
+            list(_pops(rng, p.grains, p.grain_frames)), floor_db=p.floor_db
+        ),
     }
 
 
@@ -258,15 +441,10 @@ def _beds() -> dict[str, NDArray[np.float32]]:
     """Build the roar and hiss noise banks once."""
 
     def roar(f: NDArray[np.float64]) -> NDArray[np.float64]:
-        return band(
-            f, low_hz=40.0, high_hz=110.0, order=2, tilt_db_per_octave=-1.0
-        ) + 0.02 * band(
-            f, low_hz=110.0, high_hz=1200.0, order=2, tilt_db_per_octave=-4.0
-        )
+        upper = RECIPE.roar_upper_level * _spectrum(RECIPE.roar_upper)(f)
+        return _spectrum(RECIPE.roar)(f) + upper
 
-    def hiss(f: NDArray[np.float64]) -> NDArray[np.float64]:
-        return band(f, low_hz=2500.0, high_hz=8000.0, order=2)
-
+    hiss = _spectrum(RECIPE.hiss)
     return {
         "roar": with_wrap(shaped_noise(BANK_FRAMES, roar, seed=21)),
         "hiss": with_wrap(shaped_noise(_HISS_BANK_FRAMES, hiss, seed=22)),
