@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from .base import CHUNK_FRAMES, SAMPLE_RATE, salt_of
 from .cache import shared_cache
 from .dsp import hash_uniform
+from .recipe import NoiseBand
 
 FADE_FRAMES = 2400
 """Cross-fade between the bed segments of neighbouring chunks, in frames (50 ms)."""
@@ -107,6 +108,21 @@ def band(
     if np.any(np.asarray(high_hz) > 0.0):
         gain = gain / np.sqrt(1.0 + _squared_power(f / high_hz, order))
     return np.asarray(gain)
+
+
+def noise_spectrum(noise: NoiseBand) -> Spectrum:
+    """Return the amplitude spectrum of a band of noise (``band`` with its corners)."""
+
+    def spectrum(freqs: NDArray[np.float64]) -> NDArray[np.float64]:
+        return band(
+            freqs,
+            low_hz=noise.band.low_hz,
+            high_hz=noise.band.high_hz,
+            order=noise.order,
+            tilt_db_per_octave=noise.tilt_db_per_octave,
+        )
+
+    return spectrum
 
 
 def _squared_power(x: NDArray[np.float64], order: int) -> NDArray[np.float64]:

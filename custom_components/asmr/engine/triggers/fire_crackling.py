@@ -41,6 +41,7 @@ from ..events import (
     control_times,
     grain_set,
     knot_curve,
+    noise_spectrum,
     ramp,
     scatter_events,
     shaped_noise,
@@ -315,17 +316,6 @@ _KNOTS_PER_CHUNK = CHUNK_FRAMES // CONTROL_HOP
 _HISS_BANK_FRAMES = 1 << 17  # the faint hiss needs no long bank
 
 
-def _spectrum(noise: NoiseBand) -> Spectrum:
-    """Return the amplitude spectrum of a band of noise."""
-    return partial(
-        band,
-        low_hz=noise.band.low_hz,
-        high_hz=noise.band.high_hz,
-        order=noise.order,
-        tilt_db_per_octave=noise.tilt_db_per_octave,
-    )
-
-
 def _filtered_rows(x: NDArray[np.float64], spectrum: Spectrum) -> NDArray[np.float64]:
     """Return each row of ``x`` filtered by an amplitude spectrum (zero phase, one FFT)."""
     n = 1 << int(np.ceil(np.log2(x.shape[-1] * 2)))
@@ -441,10 +431,10 @@ def _beds() -> dict[str, NDArray[np.float32]]:
     """Build the roar and hiss noise banks once."""
 
     def roar(f: NDArray[np.float64]) -> NDArray[np.float64]:
-        upper = RECIPE.roar_upper_level * _spectrum(RECIPE.roar_upper)(f)
-        return _spectrum(RECIPE.roar)(f) + upper
+        upper = RECIPE.roar_upper_level * noise_spectrum(RECIPE.roar_upper)(f)
+        return noise_spectrum(RECIPE.roar)(f) + upper
 
-    hiss = _spectrum(RECIPE.hiss)
+    hiss = noise_spectrum(RECIPE.hiss)
     return {
         "roar": with_wrap(shaped_noise(BANK_FRAMES, roar, seed=21)),
         "hiss": with_wrap(shaped_noise(_HISS_BANK_FRAMES, hiss, seed=22)),

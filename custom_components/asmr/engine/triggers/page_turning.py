@@ -23,7 +23,6 @@ level; each sits slightly off centre, at the layer's placement plus a small offs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,10 +39,9 @@ from ..cache import shared_cache
 from ..dsp import hash_uniform
 from ..events import (
     PAN_WIDTH,
-    Spectrum,
-    band,
     control_times,
     knot_curve,
+    noise_spectrum,
     placed_segment,
     ramp,
     shaped_noise,
@@ -446,22 +444,11 @@ _PAGE_BANK_FRAMES = 1 << 18  # 5.5 s
 _PART_BANK_FRAMES = 1 << 17  # 2.7 s: a turn reads a fresh stretch of it
 
 
-def _spectrum(noise: NoiseBand) -> Spectrum:
-    """Return the amplitude spectrum of a band of noise."""
-    return partial(
-        band,
-        low_hz=noise.band.low_hz,
-        high_hz=noise.band.high_hz,
-        order=noise.order,
-        tilt_db_per_octave=noise.tilt_db_per_octave,
-    )
-
-
 @shared_cache(maxsize=1)
 def _banks() -> dict[str, NDArray[np.float32]]:
     """Build the paper noise banks once: a soft and a bright band, and the handling."""
     h = RECIPE.handling
-    handling = shaped_noise(_PAGE_BANK_FRAMES, _spectrum(h.noise), seed=54)
+    handling = shaped_noise(_PAGE_BANK_FRAMES, noise_spectrum(h.noise), seed=54)
     # Skin on paper sticks and slips: the friction's level jitters every few tens of ms.
     rng = np.random.default_rng(55)
     steps = round(_PAGE_BANK_FRAMES / (h.grain_s * SAMPLE_RATE))
@@ -483,8 +470,10 @@ def _banks() -> dict[str, NDArray[np.float32]]:
         level = h.tick_level * h.tick_spread.draw_one(rng)
         handling[at : at + click.size] += level * click
     return {
-        "soft": shaped_noise(_PART_BANK_FRAMES, _spectrum(RECIPE.soft), seed=51),
-        "bright": shaped_noise(_PART_BANK_FRAMES, _spectrum(RECIPE.bright), seed=52),
+        "soft": shaped_noise(_PART_BANK_FRAMES, noise_spectrum(RECIPE.soft), seed=51),
+        "bright": shaped_noise(
+            _PART_BANK_FRAMES, noise_spectrum(RECIPE.bright), seed=52
+        ),
         "handling": with_wrap(handling),
     }
 

@@ -45,6 +45,7 @@ from ..events import (
     control_times,
     filtered,
     grain_set,
+    noise_spectrum,
     peak_normalised,
     placed_segment,
     poisson_times,
@@ -495,14 +496,7 @@ def _crackle(crackle: Crackle, seed: int) -> NDArray[np.float32]:
 def _banks() -> dict[str, NDArray[np.float32]]:
     """Build the fine and snap crackle textures and the rustle once."""
     r = RECIPE.rustle
-    spectrum = partial(
-        band,
-        low_hz=r.noise.band.low_hz,
-        high_hz=r.noise.band.high_hz,
-        order=r.noise.order,
-        tilt_db_per_octave=r.noise.tilt_db_per_octave,
-    )
-    rustle = shaped_noise(_TEXTURE_FRAMES, spectrum, seed=41)
+    rustle = shaped_noise(_TEXTURE_FRAMES, noise_spectrum(r.noise), seed=41)
     # Paper rubbing on paper is grainy, not a steady hiss: a fast random flutter.
     rng = np.random.default_rng(42)
     knots = r.flutter.draw(rng, _TEXTURE_FRAMES // r.flutter_frames + 1)

@@ -36,7 +36,6 @@ from ..events import (
     BubbleSizes,
     Foreground,
     GrainSet,
-    Spectrum,
     Swell,
     band,
     bed_segment,
@@ -45,6 +44,7 @@ from ..events import (
     fade_tail,
     filtered,
     grain_set,
+    noise_spectrum,
     peak_normalised,
     poisson_times,
     ramp,
@@ -361,17 +361,6 @@ def _uniform(u: NDArray[np.float64], low: float, high: float) -> NDArray[np.floa
     return np.asarray(low + (high - low) * u)
 
 
-def _spectrum(noise: NoiseBand) -> Spectrum:
-    """Return the amplitude spectrum of a band of noise."""
-    return partial(
-        band,
-        low_hz=noise.band.low_hz,
-        high_hz=noise.band.high_hz,
-        order=noise.order,
-        tilt_db_per_octave=noise.tilt_db_per_octave,
-    )
-
-
 def _clicks(rng: np.random.Generator) -> list[NDArray[np.float64]]:
     """Return droplet impacts: short noise bursts of random brightness.
 
@@ -480,8 +469,8 @@ def _beds() -> dict[str, NDArray[np.float32]]:
     d = RECIPE.drizzle
 
     def hiss(f: NDArray[np.float64]) -> NDArray[np.float64]:
-        bright = _spectrum(h.bright)(f)
-        body = h.body_level * _spectrum(h.body)(f)
+        bright = noise_spectrum(h.bright)(f)
+        body = h.body_level * noise_spectrum(h.body)(f)
         return bright + body
 
     ground = [

@@ -33,6 +33,7 @@ from ..events import (
     band,
     bed_segment,
     control_times,
+    noise_spectrum,
     poisson_times,
     ramp,
     scatter_events,
@@ -219,17 +220,7 @@ def _bed() -> NDArray[np.float32]:
     """Build the stream's bed once: babble, fizz of small bubbles and a low wash."""
     sets = _bubbles()
     fizz = texture([(sets["small"], FIZZ_PER_S, 1.0)], seed=32)[:BANK_FRAMES]
-    w = RECIPE.wash
-    wash = shaped_noise(
-        BANK_FRAMES,
-        lambda f: band(
-            f,
-            low_hz=w.band.low_hz,
-            high_hz=w.band.high_hz,
-            tilt_db_per_octave=w.tilt_db_per_octave,
-        ),
-        seed=33,
-    )
+    wash = shaped_noise(BANK_FRAMES, noise_spectrum(RECIPE.wash), seed=33)
     babble, fizz_level, wash_level = RECIPE.bed_mix
     mix = babble * _babble(BANK_FRAMES, 31) + fizz_level * fizz + wash_level * wash
     return with_wrap((mix / np.sqrt(np.mean(mix * mix))).astype(np.float32))

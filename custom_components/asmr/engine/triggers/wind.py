@@ -27,7 +27,15 @@ from numpy.typing import NDArray
 from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..dsp import frame_times, hash_uniform, rfft_freqs, spectral_noise, value_noise
-from ..events import SEGMENT_FRAMES, band, bed_segment, ramp, shaped_noise, with_wrap
+from ..events import (
+    SEGMENT_FRAMES,
+    band,
+    bed_segment,
+    noise_spectrum,
+    ramp,
+    shaped_noise,
+    with_wrap,
+)
 from ..recipe import Band, NoiseBand, Range
 
 
@@ -231,18 +239,7 @@ def _band_table() -> NDArray[np.float32]:
 @shared_cache(maxsize=1)
 def _leaf_bank() -> NDArray[np.float32]:
     """Return the leaves' noise bank (cut by ``bed_segment``)."""
-
-    leaf = RECIPE.leaves
-
-    def leaves(f: NDArray[np.float64]) -> NDArray[np.float64]:
-        return band(
-            f,
-            low_hz=leaf.band.low_hz,
-            high_hz=leaf.band.high_hz,
-            order=leaf.order,
-            tilt_db_per_octave=leaf.tilt_db_per_octave,
-        )
-
+    leaves = noise_spectrum(RECIPE.leaves)
     return with_wrap(shaped_noise(_LEAF_BANK_FRAMES, leaves, seed=0x1EAF))
 
 
