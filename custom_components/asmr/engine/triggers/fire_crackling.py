@@ -359,7 +359,8 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
     n = 1 << int(np.ceil(np.log2(length * 2)))
     f = np.maximum(np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE), 1.0)[None, :]
     c = centre[:, None]
-    # Second-order skirts half an octave either side of each crackle's centre.
+    # Second-order skirts a factor ``ring_skirt`` (about 0.6 of an octave) either side
+    # of each crackle's centre.
     k = g.ring_skirt
     skirts = 1.0 / np.sqrt((1.0 + (c / k / f) ** 4) * (1.0 + (f / (c * k)) ** 4))
     ring_decay = rng.uniform(g.ring_decay_s.low, g.ring_decay_s.high, (count, 1))
