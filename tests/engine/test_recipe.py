@@ -74,6 +74,19 @@ def test_draws_are_the_generators_own() -> None:
     assert Count(low=1, high=4).draw_one(a) == b.integers(1, 5)
     counts = Count(low=0, high=2).draw(np.random.default_rng(1), 1000)
     assert set(np.unique(counts)) == {0, 1, 2}
+    assert np.array_equal(
+        Range(low=0.2, high=0.5).draw(a, (4, 3)), b.uniform(0.2, 0.5, (4, 3))
+    )
+    # Unit draws taken ahead map onto a range or a band as the generator's own
+    # uniform draws would have.
+    c, d = np.random.default_rng(9), np.random.default_rng(9)
+    assert np.array_equal(
+        Range(low=0.2, high=0.5).at(c.random(100)), d.uniform(0.2, 0.5, 100)
+    )
+    assert np.array_equal(
+        Band(low_hz=150.0, high_hz=600.0).at(c.random(100)),
+        d.uniform(150.0, 600.0, 100),
+    )
 
 
 @pytest.mark.parametrize("module", [scratching, brushing, hair_brushing])

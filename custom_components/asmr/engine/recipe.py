@@ -34,6 +34,10 @@ class Band:
         if not 0.0 < self.low_hz < self.high_hz:
             raise ValueError(f"a band needs 0 < low_hz < high_hz, got {self}")
 
+    def at(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return the frequencies the span gives unit draws ``u`` (0 gives ``low_hz``)."""
+        return np.asarray(self.low_hz + (self.high_hz - self.low_hz) * u)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NoiseBand:
@@ -70,10 +74,14 @@ class Range:
             raise ValueError(f"a range needs low <= high, got {self}")
 
     def draw(
-        self, rng: np.random.Generator, size: int | None = None
+        self, rng: np.random.Generator, size: int | tuple[int, ...] | None = None
     ) -> NDArray[np.float64]:
         """Return ``size`` uniform draws from the range (``rng.uniform(low, high, size)``)."""
         return np.asarray(rng.uniform(self.low, self.high, size))
+
+    def at(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return the values the range gives unit draws ``u`` (0 gives ``low``)."""
+        return np.asarray(self.low + (self.high - self.low) * u)
 
     def draw_one(self, rng: np.random.Generator) -> float:
         """Return one uniform draw from the range (``rng.uniform(low, high)``)."""

@@ -344,10 +344,10 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
     spread = g.spread_s.draw(rng, count)
     at = np.sort(rng.uniform(0.0, 1.0, (count, max_jumps)), axis=1) * spread[:, None]
     at[:, 0] = 0.0
-    level = rng.uniform(g.later_level.low, g.later_level.high, (count, max_jumps))
+    level = g.later_level.draw(rng, (count, max_jumps))
     level[:, 0] = 1.0
     level[np.arange(max_jumps)[None, :] >= jumps[:, None]] = 0.0
-    decay = rng.uniform(g.click_decay_s.low, g.click_decay_s.high, (count, max_jumps))
+    decay = g.click_decay_s.draw(rng, (count, max_jumps))
     dt = t[None, None, :] - at[:, :, None]
     clicks = np.where(dt >= 0.0, np.exp(-np.maximum(dt, 0.0) / decay[:, :, None]), 0.0)
     envelope = np.einsum("ij,ijk->ik", level, clicks)
@@ -363,11 +363,11 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
     # of each crackle's centre.
     k = g.ring_skirt
     skirts = 1.0 / np.sqrt((1.0 + (c / k / f) ** 4) * (1.0 + (f / (c * k)) ** 4))
-    ring_decay = rng.uniform(g.ring_decay_s.low, g.ring_decay_s.high, (count, 1))
+    ring_decay = g.ring_decay_s.draw(rng, (count, 1))
     ring = np.fft.irfft(np.fft.rfft(ring_noise, n, axis=-1) * skirts, n, axis=-1)[
         :, :length
     ] * np.exp(-t[None, :] / ring_decay)
-    ring_level = rng.uniform(g.ring_level.low, g.ring_level.high, (count, 1))
+    ring_level = g.ring_level.draw(rng, (count, 1))
     y = _peak_rows(y) + ring_level * _peak_rows(ring)
     y[:, :2] *= np.array([0.5, 0.85])
     return _peak_rows(y)
@@ -387,22 +387,22 @@ def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float
     t = np.arange(length) / SAMPLE_RATE
     f0 = rng.uniform(p.thump_hz.low_hz, p.thump_hz.high_hz, (count, 1))
     body = np.sin(2.0 * np.pi * f0 * t * (1.0 - p.thump_sag * t / t[-1])) * np.exp(
-        -t / rng.uniform(p.thump_decay_s.low, p.thump_decay_s.high, (count, 1))
+        -t / p.thump_decay_s.draw(rng, (count, 1))
     )
     crack = _filtered_rows(
         rng.standard_normal((count, length)),
         partial(band, low_hz=p.crack.low_hz, high_hz=p.crack.high_hz),
-    ) * np.exp(-t / rng.uniform(p.crack_decay_s.low, p.crack_decay_s.high, (count, 1)))
+    ) * np.exp(-t / p.crack_decay_s.draw(rng, (count, 1)))
     y = p.thump_level * _peak_rows(body) + _peak_rows(crack)
     # Some pops release a short jet of gas a few milliseconds after the crack.
     jet = _filtered_rows(
         rng.standard_normal((count, length)),
         partial(band, low_hz=p.jet.low_hz, high_hz=p.jet.high_hz),
     )
-    start = rng.uniform(p.jet_delay_s.low, p.jet_delay_s.high, (count, 1))
+    start = p.jet_delay_s.draw(rng, (count, 1))
     since = np.maximum(t - start, 0.0)
     env = np.clip((t - start) / p.jet_rise_s, 0.0, 1.0) * np.exp(
-        -since / rng.uniform(p.jet_decay_s.low, p.jet_decay_s.high, (count, 1))
+        -since / p.jet_decay_s.draw(rng, (count, 1))
     )
     has_jet = rng.random((count, 1)) < p.jet_share
     y += (

@@ -508,9 +508,7 @@ def _plan(seed: int, block: int) -> tuple[_Part, ...]:
     smooth = np.floor(2.0 * hash_uniform(seed, _SALT + "/smoothing", turns // 2))
     smoothing = (turns % 2 == smooth) & ~thumbing
     after = RECIPE.smoothing.after_s
-    delay = after.low + (after.high - after.low) * hash_uniform(
-        seed, _SALT + "/delay", turns
-    )
+    delay = after.at(hash_uniform(seed, _SALT + "/delay", turns))
     parts = []
     for j, at_s, thumbs, smooths, wait in zip(
         turns.tolist(),

@@ -356,11 +356,6 @@ _SALT = "rainfall"
 _LIMITED_FRAMES = CHUNK_FRAMES + 8192
 
 
-def _uniform(u: NDArray[np.float64], low: float, high: float) -> NDArray[np.float64]:
-    """Return uniform draws between ``low`` and ``high`` from unit draws ``u``."""
-    return np.asarray(low + (high - low) * u)
-
-
 def _clicks(rng: np.random.Generator) -> list[NDArray[np.float64]]:
     """Return droplet impacts: short noise bursts of random brightness.
 
@@ -378,13 +373,13 @@ def _clicks(rng: np.random.Generator) -> list[NDArray[np.float64]]:
         noise,
         partial(
             band,
-            low_hz=_uniform(lows, c.high_pass.low_hz, c.high_pass.high_hz),
-            high_hz=_uniform(cuts, c.low_pass.low_hz, c.low_pass.high_hz),
+            low_hz=c.high_pass.at(lows),
+            high_hz=c.low_pass.at(cuts),
             order=c.order,
         ),
     )
     t = np.arange(length) / SAMPLE_RATE
-    y = noise * np.exp(-t / _uniform(taus, c.decay_s.low, c.decay_s.high))
+    y = noise * np.exp(-t / c.decay_s.at(taus))
     y[:, :3] *= np.array([0.3, 0.6, 0.9])
     return list(peak_normalised(fade_tail(y, length // 4)))
 
@@ -408,22 +403,18 @@ def _glass_ticks(rng: np.random.Generator) -> list[NDArray[np.float64]]:
         noise,
         partial(
             band,
-            low_hz=_uniform(u[:, 0, None], p.high_pass.low_hz, p.high_pass.high_hz),
-            high_hz=_uniform(u[:, 1, None], p.low_pass.low_hz, p.low_pass.high_hz),
+            low_hz=p.high_pass.at(u[:, 0, None]),
+            high_hz=p.low_pass.at(u[:, 1, None]),
             order=p.order,
         ),
-    ) * np.exp(-t / _uniform(u[:, 2, None], p.decay_s.low, p.decay_s.high))
+    ) * np.exp(-t / p.decay_s.at(u[:, 2, None]))
     mode = u[:, 3:].reshape(count, p.modes, 4)
     ring = np.zeros((count, length))
     for k in range(p.modes):
-        fs = _uniform(mode[:, k, 0, None], p.mode_hz.low_hz, p.mode_hz.high_hz)
-        decays_s = _uniform(
-            mode[:, k, 1, None], p.mode_decay_s.low, p.mode_decay_s.high
-        )
-        amps = _uniform(mode[:, k, 2, None], p.mode_level.low, p.mode_level.high)
-        phases = _uniform(
-            mode[:, k, 3, None], p.mode_phase_rad.low, p.mode_phase_rad.high
-        )
+        fs = p.mode_hz.at(mode[:, k, 0, None])
+        decays_s = p.mode_decay_s.at(mode[:, k, 1, None])
+        amps = p.mode_level.at(mode[:, k, 2, None])
+        phases = p.mode_phase_rad.at(mode[:, k, 3, None])
         # A faint ring: its sine and decay in single precision are exact enough and
         # much faster.
         turn = (2.0 * np.pi * fs * t + phases).astype(np.float32)
@@ -555,7 +546,7 @@ def render_rain(
     starts = np.concatenate(
         [starts, starts[ringing] + (lag * RECIPE.bubble_lag_frames).astype(np.int64)]
     )
-    louder = _uniform(lag, RECIPE.bubble_level.low, RECIPE.bubble_level.high)
+    louder = RECIPE.bubble_level.at(lag)
     gains = np.concatenate(
         [gains, RECIPE.bubble_gain * np.sqrt(size[ringing]) * louder]
     )

@@ -263,8 +263,8 @@ def gust(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     u = hash_uniform(seed, "wind:height", knots)
     heights = np.where(
         knots % 2 == 1,
-        r.peak.low + (r.peak.high - r.peak.low) * u,
-        r.lull.low + (r.lull.high - r.lull.low) * u,
+        r.peak.at(u),
+        r.lull.at(u),
     )
     a = heights[k - first]
     b = heights[k - first + 1]
