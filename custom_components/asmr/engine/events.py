@@ -543,24 +543,19 @@ class GrainSet:
     @classmethod
     def joined(cls, *sets: GrainSet) -> GrainSet:
         """Return one set holding the grains of ``sets`` in order, as they were cut."""
-        classes = np.concatenate([s.classes for s in sets])
-        rows = np.concatenate([s.rows for s in sets])
+        held = np.array([[bank.shape[0] for bank in s.banks] for s in sets])
+        # Each set's rows come after those the sets before it hold in the same bank.
+        before = np.cumsum(held, axis=0) - held
         banks = []
         for k in range(len(GRAIN_LENGTHS)):
-            offset = 0
-            for s, a, b in zip(sets, *_bounds(sets), strict=True):
-                rows[a:b][s.classes == k] += offset
-                offset += s.banks[k].shape[0]
             bank = np.concatenate([s.banks[k] for s in sets])
             bank.flags.writeable = False
             banks.append(bank)
-        return cls(tuple(banks), classes, rows)
-
-
-def _bounds(sets: Sequence[GrainSet]) -> tuple[list[int], list[int]]:
-    """Return where each set's grains begin and end in the sets' grains one after another."""
-    ends = np.cumsum([s.size for s in sets]).tolist()
-    return [0, *ends[:-1]], ends
+        return cls(
+            tuple(banks),
+            np.concatenate([s.classes for s in sets]),
+            np.concatenate([s.rows + before[i, s.classes] for i, s in enumerate(sets)]),
+        )
 
 
 def grain_set(
