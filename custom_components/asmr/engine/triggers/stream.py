@@ -30,7 +30,6 @@ from ..events import (
     Foreground,
     GrainSet,
     Swell,
-    band,
     bed_segment,
     control_times,
     noise_spectrum,
@@ -197,10 +196,7 @@ def _babble(frames: int, seed: int) -> NDArray[np.float32]:
         mag += level[:, None] * np.exp(
             -0.5 * ((log_f[None, :] - centre[:, None]) / width[:, None]) ** 2
         )
-    floor = b.floor.band
-    mag += (
-        b.floor_level * band(freqs, low_hz=floor.low_hz, high_hz=floor.high_hz)[None, :]
-    )
+    mag += b.floor_level * noise_spectrum(b.floor)(freqs)[None, :]
     spectra = rng.standard_normal(mag.shape) + 1j * rng.standard_normal(mag.shape)
     grains = np.fft.irfft(spectra * mag, size, axis=1)
     window = np.sin(np.pi * (np.arange(size) + 0.5) / size)
