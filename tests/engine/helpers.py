@@ -16,6 +16,26 @@ from custom_components.asmr.engine.base import (
 )
 
 
+def check_buffer(buffer: NDArray[np.float32]) -> None:
+    """Assert that a chunk buffer is what the mixer takes.
+
+    Float32 stereo, at least a chunk long and no longer than a chunk and its tails.
+    """
+    assert buffer.dtype == np.float32
+    assert buffer.ndim == 2
+    assert buffer.shape[1] == 2
+    assert CHUNK_FRAMES <= buffer.shape[0] <= BUFFER_FRAMES
+
+
+def add_buffer(
+    out: NDArray[np.float32], index: int, buffer: NDArray[np.float32]
+) -> None:
+    """Add chunk ``index``'s buffer into ``out`` at its first frame, as the mixer does."""
+    check_buffer(buffer)
+    at = index * CHUNK_FRAMES
+    out[at : at + buffer.shape[0]] += buffer
+
+
 def stitch(
     trigger: Trigger, *, seconds: int, seed: int = 0, placement: Placement | None = None
 ) -> NDArray[np.float32]:
@@ -26,10 +46,7 @@ def stitch(
         request = ChunkRequest(
             seed=seed, index=index, placement=placement or Placement()
         )
-        chunk = trigger.render_chunk(request)
-        assert chunk.shape == (BUFFER_FRAMES, 2)
-        assert chunk.dtype == np.float32
-        out[index * CHUNK_FRAMES : index * CHUNK_FRAMES + BUFFER_FRAMES] += chunk
+        add_buffer(out, index, trigger.render_chunk(request))
     return out[:frames]
 
 
@@ -96,9 +113,7 @@ def render_from(
     out = np.zeros(((seconds + 2) * CHUNK_FRAMES, 2), dtype=np.float32)
     for k in range(seconds):
         request = ChunkRequest(seed=seed, index=first + k, placement=placement)
-        out[k * CHUNK_FRAMES : k * CHUNK_FRAMES + BUFFER_FRAMES] += (
-            trigger.render_chunk(request)
-        )
+        add_buffer(out, k, trigger.render_chunk(request))
     return out[: seconds * CHUNK_FRAMES]
 
 

@@ -7,7 +7,6 @@ import pyloudnorm
 import pytest
 
 from custom_components.asmr.engine.base import (
-    BUFFER_FRAMES,
     CHUNK_FRAMES,
     SAMPLE_RATE,
     ChunkRequest,
@@ -15,7 +14,7 @@ from custom_components.asmr.engine.base import (
 )
 from custom_components.asmr.engine.triggers import TRIGGERS
 
-from .helpers import SWEEP, render_from, window_db
+from .helpers import SWEEP, check_buffer, render_from, window_db
 
 LOUDNESS_BANDS: dict[str, tuple[float, float]] = {
     "whispering": (-22.0, -18.0),
@@ -44,8 +43,7 @@ def test_chunks_render_alone_and_join_seamlessly(trigger: Trigger) -> None:
     late = render_from(trigger, 4, 8, first=4)
     np.testing.assert_array_equal(late[2 * CHUNK_FRAMES :], whole[6 * CHUNK_FRAMES :])
     buffer = trigger.render_chunk(ChunkRequest(seed=4, index=3, placement=SWEEP))
-    assert buffer.shape == (BUFFER_FRAMES, 2)
-    assert buffer.dtype == np.float32
+    check_buffer(buffer)
 
 
 def test_seed_decides_the_audio(trigger: Trigger) -> None:

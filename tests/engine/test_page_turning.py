@@ -5,15 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from custom_components.asmr.engine.base import (
-    BUFFER_FRAMES,
-    SAMPLE_RATE,
-    ChunkRequest,
-    Placement,
-)
+from custom_components.asmr.engine.base import SAMPLE_RATE, ChunkRequest, Placement
 from custom_components.asmr.engine.triggers.page_turning import TRIGGER
 
-from .helpers import stitch, window_correlation
+from .helpers import check_buffer, stitch, window_correlation
 
 
 def _level_db(audio: np.ndarray, hop: int) -> np.ndarray:
@@ -40,8 +35,7 @@ def test_deterministic_and_seeded() -> None:
     assert np.array_equal(renders[0], renders[1])
     assert not np.allclose(renders[0], renders[2])
     a = TRIGGER.render_chunk(ChunkRequest(seed=3, index=5))
-    assert a.shape == (BUFFER_FRAMES, 2)
-    assert a.dtype == np.float32
+    check_buffer(a)
 
 
 def test_turns_every_several_seconds_with_variety() -> None:

@@ -21,7 +21,7 @@ from custom_components.asmr.engine.events import (
 )
 from custom_components.asmr.engine.triggers.rainfall import TRIGGER, renderer
 
-from .helpers import stitch, window_correlation
+from .helpers import add_buffer, stitch, window_correlation
 
 
 def _centroid(audio: np.ndarray) -> float:
@@ -73,12 +73,8 @@ def test_rain_on_a_window_is_brighter() -> None:
     on_ground = np.zeros((frames + BUFFER_FRAMES, 2), dtype=np.float32)
     on_glass = np.zeros_like(on_ground)
     for k in range(4):
-        on_ground[k * CHUNK_FRAMES : k * CHUNK_FRAMES + BUFFER_FRAMES] += ground(
-            ChunkRequest(seed=1, index=k)
-        )
-        on_glass[k * CHUNK_FRAMES : k * CHUNK_FRAMES + BUFFER_FRAMES] += glass(
-            ChunkRequest(seed=1, index=k)
-        )
+        add_buffer(on_ground, k, ground(ChunkRequest(seed=1, index=k)))
+        add_buffer(on_glass, k, glass(ChunkRequest(seed=1, index=k)))
     assert _centroid(on_glass[:frames]) > 1.15 * _centroid(on_ground[:frames])
 
 

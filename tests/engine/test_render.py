@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from custom_components.asmr.engine.base import CHUNK_FRAMES, SAMPLE_RATE
+from custom_components.asmr.engine.base import (
+    BUFFER_FRAMES,
+    CHUNK_FRAMES,
+    SAMPLE_RATE,
+    ChunkRequest,
+)
 from custom_components.asmr.engine.loudness import true_peak_db
 from custom_components.asmr.engine.render import render, warm_up
 from custom_components.asmr.engine.scenes import (
@@ -18,6 +24,7 @@ from custom_components.asmr.engine.scenes import (
     resolve_scene,
     trigger_scene,
 )
+from custom_components.asmr.engine.triggers import TRIGGERS
 
 
 def _all(scene: Scene, **kwargs: float) -> np.ndarray:
@@ -110,6 +117,64 @@ def test_bad_arguments_are_refused_up_front(
     """Bad arguments raise a ValueError naming the problem, before any audio."""
     with pytest.raises(EngineError, match=message):
         render(trigger_scene("pink_noise"), **kwargs)  # type: ignore[arg-type]
+
+
+def _padding(
+    render_chunk: Callable[[ChunkRequest], np.ndarray], short: list[int]
+) -> Callable[[ChunkRequest], np.ndarray]:
+    """Wrap a renderer to zero-pad its buffers to the longest length, layout kept.
+
+    Every buffer it had to pad is counted in ``short``.
+    """
+
+    def padded(request: ChunkRequest) -> np.ndarray:
+        buffer = render_chunk(request)
+        short.append(buffer.shape[0] < BUFFER_FRAMES)
+        planar = not buffer.flags.c_contiguous
+        if planar:
+            full = np.zeros((2, BUFFER_FRAMES), np.float32)
+            full[:, : buffer.shape[0]] = buffer.T
+            return full.T
+        full = np.zeros((BUFFER_FRAMES, 2), np.float32)
+        full[: buffer.shape[0]] = buffer
+        return full
+
+    return padded
+
+
+def test_short_buffers_mix_as_their_zero_padded_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A buffer that ends where its sound does mixes as if padded with silence."""
+    scene = resolve_scene("whisper_and_brush")
+    short: dict[str, list[int]] = {layer.trigger: [] for layer in scene.layers}
+    for trigger_id, counts in short.items():
+        trigger = TRIGGERS[trigger_id]
+        padded = _padding(trigger.render_chunk, counts)
+        monkeypatch.setitem(TRIGGERS, trigger_id, replace(trigger, render_chunk=padded))
+    padded_mix = _all(scene, seed=5, stop=8 * CHUNK_FRAMES)
+    monkeypatch.undo()
+    # Whispering hands over planar buffers, the pink bed interleaved ones: both short.
+    assert any(short["whispering"])
+    assert any(short["pink_noise"])
+    np.testing.assert_array_equal(
+        _all(scene, seed=5, stop=8 * CHUNK_FRAMES), padded_mix
+    )
+
+
+@pytest.mark.parametrize("frames", [CHUNK_FRAMES - 1, BUFFER_FRAMES + 1])
+def test_a_buffer_of_the_wrong_length_is_refused(
+    monkeypatch: pytest.MonkeyPatch, frames: int
+) -> None:
+    """A trigger handing over too short or too long a buffer fails with its shape."""
+    trigger = TRIGGERS["pink_noise"]
+    monkeypatch.setitem(
+        TRIGGERS,
+        "pink_noise",
+        replace(trigger, render_chunk=lambda _: np.zeros((frames, 2), np.float32)),
+    )
+    with pytest.raises(EngineError, match=rf"\({frames}, 2\) for chunk 0"):
+        _all(trigger_scene("pink_noise"), stop=CHUNK_FRAMES)
 
 
 def test_scene_with_an_unknown_trigger_is_refused() -> None:

@@ -6,10 +6,10 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from custom_components.asmr.engine.base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest
+from custom_components.asmr.engine.base import SAMPLE_RATE, ChunkRequest
 from custom_components.asmr.engine.triggers import TRIGGERS
 
-from .helpers import stitch
+from .helpers import check_buffer, stitch
 
 
 @pytest.mark.parametrize(
@@ -28,8 +28,7 @@ def test_deterministic_and_seeded(trigger_id: str) -> None:
     """The same request gives the same chunk; another seed or chunk gives another."""
     trigger = TRIGGERS[trigger_id]
     a = trigger.render_chunk(ChunkRequest(seed=3, index=5))
-    assert a.shape == (BUFFER_FRAMES, 2)
-    assert a.dtype == np.float32
+    check_buffer(a)
     assert np.array_equal(a, trigger.render_chunk(ChunkRequest(seed=3, index=5)))
     assert not np.allclose(a, trigger.render_chunk(ChunkRequest(seed=4, index=5)))
     assert not np.allclose(a, trigger.render_chunk(ChunkRequest(seed=3, index=6)))

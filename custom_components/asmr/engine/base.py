@@ -3,9 +3,10 @@
 The engine renders audio in chunks of ``CHUNK_FRAMES`` frames. A trigger renders one
 chunk at a time from ``(seed, index)`` alone: everything that *starts* inside chunk
 ``index`` (events, noise frames, gestures) is written into a buffer that begins at the
-chunk's first frame and is ``CHUNK_FRAMES * (1 + TAIL_CHUNKS)`` frames long, so sounds
-may ring on into the following chunks. The mixer adds the tails of earlier chunks, which
-makes any chunk reproducible on its own and lets a render start at any offset.
+chunk's first frame and may run on for up to ``TAIL_CHUNKS`` more chunks, so sounds ring
+on into the following chunks; the buffer ends where the last of them does. The mixer
+adds the tails of earlier chunks, which makes any chunk reproducible on its own and lets
+a render start at any offset.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ TAIL_CHUNKS = 2
 """How many following chunks a chunk's sounds may ring into."""
 
 BUFFER_FRAMES = CHUNK_FRAMES * (1 + TAIL_CHUNKS)
-"""Length of the buffer a trigger returns for one chunk."""
+"""Longest buffer a trigger may return for one chunk: the chunk and its tail chunks."""
 
 
 def salt_of(name: str) -> int:
@@ -101,9 +102,11 @@ class ChunkRequest:
 class Trigger:
     """A procedural sound source.
 
-    ``render_chunk`` returns a ``(BUFFER_FRAMES, 2)`` float32 array: the chunk and its
-    tail. Output is deterministic for a request and roughly at the trigger's working
-    level; the final loudness calibration is applied by the mixer.
+    ``render_chunk`` returns an ``(n, 2)`` float32 array, ``CHUNK_FRAMES <= n <=
+    BUFFER_FRAMES``: the chunk and as much of its tail as rings (the mixer takes the
+    frames past ``n`` as silence, so a buffer need not be padded out with zeros).
+    Output is deterministic for a request and roughly at the trigger's working level;
+    the final loudness calibration is applied by the mixer.
     """
 
     id: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import ChunkRequest, Trigger, chunk_rng
+from .base import CHUNK_FRAMES, ChunkRequest, Trigger, chunk_rng
 from .cache import shared_cache
 from .dsp import rfft_freqs, spectral_noise
 
@@ -54,6 +54,7 @@ def coloured_noise(
     def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         """Render the noise frames that start in one chunk (placement is ignored)."""
         rng = chunk_rng(request.seed, trigger_id, request.index)
-        return spectral_noise(rng, _magnitude(exponent, hop, rms, low_cut_hz), hop=hop)
+        magnitude = _magnitude(exponent, hop, rms, low_cut_hz)
+        return spectral_noise(rng, magnitude, hop=hop, length=CHUNK_FRAMES + hop)
 
     return Trigger(id=trigger_id, name=name, close=False, render_chunk=render_chunk)

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .base import (
+    BUFFER_FRAMES,
     CHUNK_FRAMES,
     SAMPLE_RATE,
     TAIL_CHUNKS,
@@ -508,19 +509,26 @@ class _Pending:
         planar: bool,
         tail: bool,
     ) -> None:
-        """Add ``gain * part`` to pending chunk ``index``; ``part`` is (2, frames) if planar."""
+        """Add ``gain * part`` to pending chunk ``index``; ``part`` is (2, frames) if planar.
+
+        ``part`` covers the chunk's first frames: all of them, or (the last piece of a
+        short tail) fewer.
+        """
         sums, scratch = (
             (self._planar, self._scratch_planar)
             if planar
             else (self._interleaved, self._scratch)
         )
+        end = part.shape[-1] if planar else part.shape[0]
         target = sums.get(index)
         if target is None:
-            sums[index] = np.multiply(part, gain, dtype=np.float32, order="C")
-            return
-        end = CHUNK_FRAMES
-        if tail:
-            # Most tails die out early: add only up to the last sounding sixteenth.
+            if end == CHUNK_FRAMES:
+                sums[index] = np.multiply(part, gain, dtype=np.float32, order="C")
+                return
+            shape = (2, CHUNK_FRAMES) if planar else (CHUNK_FRAMES, 2)
+            target = sums[index] = np.zeros(shape, dtype=np.float32)
+        elif tail and end == CHUNK_FRAMES:
+            # Most whole tails die out early: add only up to the last sounding sixteenth.
             if planar:
                 sounding = part.reshape(2, _TAIL_PIECES, -1).any(axis=(0, 2))
             else:
@@ -562,9 +570,15 @@ def _add_layer_chunk(plans: list[_LayerPlan], k: int, pending: _Pending) -> None
         audio = plan.render_chunk(
             ChunkRequest(seed=plan.seed, index=k, placement=plan.placement)
         )
+        frames = audio.shape[0]
+        if not CHUNK_FRAMES <= frames <= BUFFER_FRAMES or audio.shape[1:] != (2,):
+            raise EngineError(
+                f"a trigger returned {audio.shape} for chunk {k}: expected (n, 2)"
+                f" with {CHUNK_FRAMES} <= n <= {BUFFER_FRAMES}"
+            )
         planar = not audio.flags.c_contiguous and audio.T.flags.c_contiguous
         layout = audio.T if planar else audio
-        for j in range(1 + TAIL_CHUNKS):
+        for j in range(-(-frames // CHUNK_FRAMES)):
             if planar:
                 part = layout[:, j * CHUNK_FRAMES : (j + 1) * CHUNK_FRAMES]
             else:

@@ -56,7 +56,7 @@ TRIGGER_IDS: tuple[str, ...] = tuple(TRIGGERS)
 """Every trigger id, in the order of the contract."""
 
 Renderer = Callable[[ChunkRequest], NDArray[np.float32]]
-"""A chunk renderer: ``(BUFFER_FRAMES, 2)`` float32 buffer of one chunk and its tail."""
+"""A chunk renderer: ``(n, 2)`` float32 buffer of one chunk and its tail (see ``Trigger``)."""
 
 
 def _variants(module: ModuleType) -> dict[str, Renderer]:

@@ -33,14 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import (
-    BUFFER_FRAMES,
-    CHUNK_FRAMES,
-    SAMPLE_RATE,
-    ChunkRequest,
-    Trigger,
-    chunk_rng,
-)
+from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..dsp import frame_times, rfft_freqs
 from ..events import wobble
@@ -87,6 +80,10 @@ _INT8_VARIANCE = (256.0**2 - 1.0) / 12.0
 
 BURST_FRAMES = 1440
 """Length of a plosive burst grain (30 ms)."""
+
+TAIL_FRAMES = max(OVERLAP, MAX_ITD_FRAMES + BURST_FRAMES)
+"""Frames a chunk's sounds ring past its end: the last noise frame's fade, or a burst
+struck in its last frame and delayed to the far ear."""
 
 BURST_VARIANTS = 6
 """Burst grains per plosive in the cached bank."""
@@ -708,11 +705,11 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` stereo whispering placed around the head.
+        ``(CHUNK_FRAMES + TAIL_FRAMES, 2)`` stereo whispering placed around the head.
 
     """
     seed, index = request.seed, request.index
-    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    out = np.zeros((2, CHUNK_FRAMES + TAIL_FRAMES), dtype=np.float32)
     t = frame_times(index, HOP, overlap=OVERLAP)
     plan = _chunk_plan(seed, t)
     levels = envelopes(plan.events, t)

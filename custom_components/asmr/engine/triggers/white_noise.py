@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import ChunkRequest, Trigger, chunk_rng
+from ..base import CHUNK_FRAMES, ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..dsp import rfft_freqs, spectral_noise
 
@@ -35,11 +35,12 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` decorrelated stereo noise.
+        ``(CHUNK_FRAMES + HOP, 2)`` decorrelated stereo noise: the chunk and the fading
+        end of its last frame.
 
     """
     rng = chunk_rng(request.seed, "white_noise", request.index)
-    return spectral_noise(rng, _magnitude(), hop=HOP)
+    return spectral_noise(rng, _magnitude(), hop=HOP, length=CHUNK_FRAMES + HOP)
 
 
 TRIGGER = Trigger(
