@@ -13,9 +13,11 @@ from custom_components.asmr.engine.base import (
 )
 from custom_components.asmr.engine.events import (
     MAX_ITD_FRAMES,
+    SEGMENT_FRAMES,
     Events,
     GrainSet,
     bubble,
+    event_buffer,
     grain_set,
     scatter_events,
 )
@@ -129,6 +131,30 @@ def test_events_are_placed_by_level_and_time(count: int) -> None:
     assert left.max() > 2.0 * right.max()
     assert int(np.argmax(right)) - int(np.argmax(left)) == MAX_ITD_FRAMES
     assert out.sum() > 0.99 * count * (left.max() + right.max())
+
+
+@pytest.mark.parametrize(("count", "lag"), [(5, 0), (400, 0), (400, 96)])
+def test_an_event_buffer_holds_the_latest_grain_whole(count: int, lag: int) -> None:
+    """A grain of the longest bank struck last, lag frames late, ends inside the buffer."""
+    rng = np.random.default_rng(3)
+    lengths = [200, 900, 3000]
+    grains = grain_set([np.hanning(n) + 0.1 for n in lengths], floor_db=-60.0)
+    out = event_buffer(grains, lag=lag)
+    assert out.shape == (2, CHUNK_FRAMES + lag + grains.longest + MAX_ITD_FRAMES)
+    assert grains.longest >= max(lengths)
+    longest = int(np.argmax(lengths))
+    starts = np.sort(rng.integers(0, CHUNK_FRAMES, count))
+    starts[-1] = CHUNK_FRAMES - 1 + lag
+    ids = np.full(count, longest)
+    batches = grains.events(ids, starts, np.ones(count), np.linspace(-1.0, 1.0, count))
+    scatter_events(out, batches)
+    wide = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    scatter_events(wide, batches)
+    np.testing.assert_array_equal(wide[:, : out.shape[1]], out)
+    assert not wide[:, out.shape[1] :].any()
+    assert out[:, -1 - grains.longest :].any(axis=1).all()
+    # Beds alone need their segment and its fade into the next chunk.
+    assert event_buffer().shape == (2, SEGMENT_FRAMES)
 
 
 def test_joined_grain_sets_keep_every_grain_in_order() -> None:

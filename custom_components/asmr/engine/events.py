@@ -30,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of
 from .cache import shared_cache
 from .dsp import hash_uniform
 from .recipe import NoiseBand
@@ -464,6 +464,18 @@ def poisson_times(
     return starts[keep]
 
 
+def event_buffer(*sets: GrainSet, lag: int = 0) -> NDArray[np.float32]:
+    """Return a silent planar ``(2, n)`` chunk buffer for a bed and grains from ``sets``.
+
+    ``n`` reaches as far as any of it can ring: the bed's segment, or a grain of the
+    longest bank struck in the chunk's last frame (``lag`` frames later still, at most)
+    and delayed to the far ear, within ``BUFFER_FRAMES``.
+    """
+    ring = max((s.longest for s in sets), default=0)
+    reach = CHUNK_FRAMES + lag + ring + MAX_ITD_FRAMES
+    return np.zeros((2, min(max(SEGMENT_FRAMES, reach), BUFFER_FRAMES)), np.float32)
+
+
 def bank_of(grains: Sequence[NDArray[np.floating]], length: int) -> NDArray[np.float32]:
     """Return grains stacked into a read-only ``(g, length)`` float32 bank (cut or zero-padded)."""
     bank = np.zeros((len(grains), length), dtype=np.float32)
@@ -520,6 +532,11 @@ class GrainSet:
     def size(self) -> int:
         """Return the number of grains."""
         return int(self.classes.size)
+
+    @property
+    def longest(self) -> int:
+        """Return the length of the longest bank that holds grains, in frames."""
+        return max((bank.shape[1] for bank in self.banks if bank.shape[0]), default=0)
 
     def events(
         self,

@@ -26,14 +26,7 @@ from functools import partial
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import (
-    BUFFER_FRAMES,
-    CHUNK_FRAMES,
-    SAMPLE_RATE,
-    ChunkRequest,
-    Trigger,
-    chunk_rng,
-)
+from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..dsp import hash_uniform
 from ..events import (
@@ -43,6 +36,7 @@ from ..events import (
     band,
     bed_segment,
     control_times,
+    event_buffer,
     filtered,
     grain_set,
     noise_spectrum,
@@ -599,11 +593,12 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` float32 chunk buffer.
+        ``(n, 2)`` float32 chunk buffer, as long as its sounds ring (``event_buffer``).
 
     """
     rng = chunk_rng(request.seed, _SALT, request.index)
-    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    grains = _grains()
+    out = event_buffer(grains)
     t = control_times(request.index)
     act = activity(request.seed, t)
     # The hands sit where the scene places the layer, shifting a little as they work
@@ -640,7 +635,6 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     rank = np.log(energy) / np.log(RECIPE.energy_range) + rng.normal(
         0.0, d.size_scatter, n
     )
-    grains = _grains()
     ids = (np.clip(rank, 0.0, 0.999) * grains.size).astype(np.int64)
     pans = np.clip(hands + rng.normal(0.0, d.pan_spread, n), -1.0, 1.0)
     gains = d.gain * np.sqrt(energy) * rng.choice([-1.0, 1.0], n)

@@ -21,14 +21,7 @@ from functools import partial
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import (
-    BUFFER_FRAMES,
-    CHUNK_FRAMES,
-    SAMPLE_RATE,
-    ChunkRequest,
-    Trigger,
-    chunk_rng,
-)
+from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
@@ -41,6 +34,7 @@ from ..events import (
     bed_segment,
     bubbles,
     control_times,
+    event_buffer,
     fade_tail,
     filtered,
     grain_set,
@@ -513,12 +507,12 @@ def render_rain(
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` float32 chunk buffer.
+        ``(n, 2)`` float32 chunk buffer, as long as its sounds ring (``event_buffer``).
 
     """
     banks = _banks()
     rng = chunk_rng(request.seed, _SALT, request.index)
-    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    out = event_buffer(banks["all"], lag=RECIPE.bubble_lag_frames)
     level = _intensity(request.seed, control_times(request.index))
     bed = _bed(round(float(np.clip(glass, 0.0, 1.0)), 2))
     bed_segment(out, bed, rng, ramp(np.sqrt(level)))

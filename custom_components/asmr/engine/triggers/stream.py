@@ -14,14 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import (
-    BUFFER_FRAMES,
-    CHUNK_FRAMES,
-    SAMPLE_RATE,
-    ChunkRequest,
-    Trigger,
-    chunk_rng,
-)
+from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
@@ -32,6 +25,7 @@ from ..events import (
     Swell,
     bed_segment,
     control_times,
+    event_buffer,
     noise_spectrum,
     poisson_times,
     ramp,
@@ -238,16 +232,16 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` float32 chunk buffer.
+        ``(n, 2)`` float32 chunk buffer, as long as its sounds ring (``event_buffer``).
 
     """
     rng = chunk_rng(request.seed, _SALT, request.index)
-    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
+    large = _bubbles()["large"]
+    out = event_buffer(large)
     flow = _flow(request.seed, control_times(request.index))
     bed_segment(out, _bed(), rng, ramp(np.sqrt(flow) * RECIPE.bed_gain))
     starts = poisson_times(rng, BUBBLES_PER_S * flow[: CHUNK_FRAMES // CONTROL_HOP + 1])
     n = starts.size
-    large = _bubbles()["large"]
     scatter_events(
         out,
         large.events(
