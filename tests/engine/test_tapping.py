@@ -6,8 +6,10 @@ import numpy as np
 from numpy.typing import NDArray
 import pytest
 
-from custom_components.asmr.engine.base import SAMPLE_RATE
+from custom_components.asmr.engine.base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE
+from custom_components.asmr.engine.impacts import ROOM_SPAN, struck_frames
 from custom_components.asmr.engine.render import warm_up
+from custom_components.asmr.engine.spatial import MAX_ITD_FRAMES, place_events
 from custom_components.asmr.engine.triggers.tapping import (
     MATERIALS,
     OBJECTS,
@@ -116,3 +118,21 @@ def test_warm_up_builds_every_material() -> None:
     object_taps.cache_clear()
     warm_up(["tapping"])
     assert object_taps.cache_info().currsize == len(MATERIALS) * OBJECTS
+
+
+def test_a_chunk_of_taps_rings_as_long_as_its_last_sound() -> None:
+    """The buffer holds the room's tails, a long sound struck late, and no more."""
+    ones = np.ones(100, dtype=np.float32)
+    starts = np.array([0, CHUNK_FRAMES - 1], dtype=np.int64)
+    assert struck_frames([ones, ones], starts) == ROOM_SPAN
+    long = np.ones(30_000, dtype=np.float32)
+    late = CHUNK_FRAMES - 1 + long.size + MAX_ITD_FRAMES
+    assert struck_frames([ones, long], starts) == late
+    # Struck at the far left, the long sound reaches the right ear last, still whole.
+    azimuths = np.array([90.0, -90.0])
+    out = place_events(late, [ones, long], starts, np.ones(2), azimuths)
+    wide = place_events(BUFFER_FRAMES, [ones, long], starts, np.ones(2), azimuths)
+    np.testing.assert_array_equal(wide[:late], out)
+    assert not wide[late:].any()
+    endless = np.ones(3 * CHUNK_FRAMES, dtype=np.float32)
+    assert struck_frames([endless], starts[:1]) == BUFFER_FRAMES

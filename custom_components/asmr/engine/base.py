@@ -17,6 +17,7 @@ import zlib
 
 import numpy as np
 import numpy.random  # noqa: F401  (numpy loads it lazily: load it with the engine, not mid-render)
+from numpy.typing import NDArray
 
 SAMPLE_RATE = 48_000
 """Frames per second of every buffer the engine produces."""
@@ -34,6 +35,11 @@ BUFFER_FRAMES = CHUNK_FRAMES * (1 + TAIL_CHUNKS)
 def salt_of(name: str) -> int:
     """Return a stable 32-bit number for a name (Python's ``hash`` is salted per run)."""
     return zlib.crc32(name.encode())
+
+
+def silent_chunk() -> NDArray[np.float32]:
+    """Return the buffer of a chunk in which nothing starts: one chunk of silence."""
+    return np.zeros((CHUNK_FRAMES, 2), dtype=np.float32)
 
 
 def chunk_rng(seed: int, salt: str, index: int) -> np.random.Generator:

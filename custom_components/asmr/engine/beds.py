@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import CHUNK_FRAMES, ChunkRequest, Trigger, chunk_rng
+from .base import ChunkRequest, Trigger, chunk_rng
 from .cache import shared_cache
 from .dsp import rfft_freqs, spectral_noise
 
@@ -55,6 +55,6 @@ def coloured_noise(
         """Render the noise frames that start in one chunk (placement is ignored)."""
         rng = chunk_rng(request.seed, trigger_id, request.index)
         magnitude = _magnitude(exponent, hop, rms, low_cut_hz)
-        return spectral_noise(rng, magnitude, hop=hop, length=CHUNK_FRAMES + hop)
+        return spectral_noise(rng, magnitude, hop=hop)
 
     return Trigger(id=trigger_id, name=name, close=False, render_chunk=render_chunk)

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.fft  # noqa: F401
 from numpy.typing import ArrayLike, NDArray
 
-from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .base import CHUNK_FRAMES, SAMPLE_RATE, salt_of
 
 _INT8_VARIANCE = (256.0**2 - 1.0) / 12.0
 """Variance of a uniformly distributed int8, the raw material of ``spectral_noise``."""
@@ -188,7 +188,7 @@ def spectral_noise(
     hop: int = 1920,
     overlap: int | None = None,
     channels: int = 2,
-    length: int = BUFFER_FRAMES,
+    length: int | None = None,
 ) -> NDArray[np.float32]:
     """Synthesise shaped noise for the frames that start in one chunk.
 
@@ -215,7 +215,8 @@ def spectral_noise(
     channels
         Number of independent channels.
     length
-        Frames of the returned buffer (at least ``CHUNK_FRAMES + overlap``).
+        Frames of the returned buffer: at least, and by default, ``CHUNK_FRAMES + hop``
+        (the chunk's hops and the one its last frame fades out in).
 
     Returns
     -------
@@ -230,8 +231,10 @@ def spectral_noise(
         )
     if not 1 <= lap <= hop:
         raise ValueError(f"overlap {lap} must be between 1 and the hop {hop}")
-    if length < CHUNK_FRAMES + lap:
-        raise ValueError(f"length {length} is shorter than a chunk plus the overlap")
+    if length is None:
+        length = CHUNK_FRAMES + hop
+    elif length < CHUNK_FRAMES + hop:
+        raise ValueError(f"length {length} is shorter than a chunk plus a hop")
     frame_len = hop + lap
     bins = frame_len // 2 + 1
     n_frames = CHUNK_FRAMES // hop

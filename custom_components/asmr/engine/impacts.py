@@ -11,14 +11,16 @@ this family with their own objects and rhythms.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of
 from .cache import shared_cache
 from .events import band, ramp, shaped_noise, soft_limit, with_wrap
+from .spatial import MAX_ITD_FRAMES
 
 __all__ = [
     "ImpactRecipe",
@@ -268,6 +270,18 @@ ROOM_SPAN = CHUNK_FRAMES + 25 * 1024
 """Frames of a chunk buffer that room tails reach (tails of 0.35 s are down 90 dB)."""
 
 
+def struck_frames(
+    grains: Sequence[NDArray[np.float32]], starts: NDArray[np.int64]
+) -> int:
+    """Return how long a chunk of struck sounds rings: its grains, far ear and room tails.
+
+    ``grains`` and ``starts`` are the chunk's events as ``spatial.place_events`` takes
+    them; the room tails of ``add_room`` reach ``ROOM_SPAN``.
+    """
+    ring = max(int(s) + g.size for s, g in zip(starts.tolist(), grains, strict=True))
+    return min(max(ROOM_SPAN, ring + MAX_ITD_FRAMES), BUFFER_FRAMES)
+
+
 @shared_cache(maxsize=1)
 def _room_noise() -> NDArray[np.float32]:
     """Return the cached diffuse noise that room tails are cut from (1.4 s, circular)."""
@@ -297,7 +311,7 @@ def add_room(
     Parameters
     ----------
     out
-        ``(BUFFER_FRAMES, 2)`` chunk buffer, changed in place.
+        ``(n, 2)`` chunk buffer, ``n >= ROOM_SPAN``, changed in place.
     rng
         The chunk's generator (two offsets are drawn).
     starts

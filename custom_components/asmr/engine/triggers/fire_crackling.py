@@ -529,6 +529,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
 
     """
     rng = chunk_rng(request.seed, _SALT, request.index)
+    # The whole tail: a burst of cracks may run on past the chunk by any length.
     out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
     beds = _beds()
     banks = _banks()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import BUFFER_FRAMES, ChunkRequest, Trigger, chunk_rng
+from ..base import ChunkRequest, Trigger, chunk_rng, silent_chunk
 from ..cache import shared_cache
 from ..gestures import (
     STROKE_HOP,
@@ -134,13 +134,13 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` stereo strokes placed around the head.
+        ``(n, 2)`` stereo strokes placed around the head, as long as they ring.
 
     """
     start, dur, speed, thick, spot = _timeline(request.seed, request.index // SEGMENT_S)
     strokes = strokes_in_chunk(start, dur, request.start_s)
     if strokes is None:
-        return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
+        return silent_chunk()
     rng = chunk_rng(request.seed, "hair_brushing", request.index)
     mine, offsets, lengths, frames = (
         strokes.mine,

@@ -103,7 +103,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` decorrelated stereo waves.
+        ``(CHUNK_FRAMES + HOP, 2)`` decorrelated stereo waves.
 
     """
     t = frame_times(request.index, HOP)

@@ -39,6 +39,7 @@ from ..cache import shared_cache
 from ..dsp import hash_uniform
 from ..events import (
     PAN_WIDTH,
+    SEGMENT_FRAMES,
     control_times,
     knot_curve,
     noise_spectrum,
@@ -694,6 +695,30 @@ def _handling(request: ChunkRequest, out: NDArray[np.float32]) -> None:
     placed_segment(out, ((_banks()["handling"], gain),), rng, ears.astype(np.float32))
 
 
+def _placed_part(request: ChunkRequest, part: _Part) -> NDArray[np.float32]:
+    """Return one part of a turn (or of thumbing) at its level, placed: ``(n, 2)``."""
+    turn = part.turn
+    rng = chunk_rng(request.seed, _SALT + "/" + part.kind, turn)
+    # Turns alternate a little louder and softer in pairs, so any stretch of a few
+    # turns keeps the same loudness while no two turns sound alike.
+    swing = 2.0 * hash_uniform(request.seed, _SALT + "/level", turn // 2) - 1.0
+    level_db = RECIPE.level_swing_db * float(swing.item()) * (-1) ** turn
+    mono = _RENDER[part.kind](rng)
+    # Every part gets its own loudness, give or take the swing: heard, never a jolt.
+    rms = float(np.sqrt(np.mean(mono * mono))) + 1e-12
+    level = _PART_LEVEL[part.kind] * 10.0 ** (level_db / 20.0)
+    mono *= RECIPE.gain * level / rms
+    mono[-64:] *= np.linspace(1.0, 0.0, 64)
+    sound = np.concatenate([mono, np.zeros(MAX_ITD_FRAMES + 64)]).astype(np.float32)
+    soft_limit(sound, knee=RECIPE.limit.knee, ceiling=RECIPE.limit.ceiling)
+    when = part.start / SAMPLE_RATE
+    azimuth = float(azimuth_at(request.placement, request.seed, when, salt=_SALT))
+    if request.placement.azimuth == 0.0 and request.placement.sweep == 0.0:
+        azimuth += RECIPE.off_centre_deg
+    azimuth += RECIPE.spot_deg.draw_one(rng)
+    return place(sound, azimuth)
+
+
 def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     """Render one chunk of a book in the hands: the handling and the turns that start in it.
 
@@ -706,36 +731,20 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` float32 chunk buffer.
+        ``(n, 2)`` float32 chunk buffer, as long as the handling and the parts ring.
 
     """
-    out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
-    _handling(request, out)
     first = request.index * CHUNK_FRAMES
-    for part in _parts_starting(request.seed, first, first + CHUNK_FRAMES):
-        offset = part.start - first
-        turn = part.turn
-        rng = chunk_rng(request.seed, _SALT + "/" + part.kind, turn)
-        # Turns alternate a little louder and softer in pairs, so any stretch of a few
-        # turns keeps the same loudness while no two turns sound alike.
-        swing = 2.0 * hash_uniform(request.seed, _SALT + "/level", turn // 2) - 1.0
-        level_db = RECIPE.level_swing_db * float(swing.item()) * (-1) ** turn
-        mono = _RENDER[part.kind](rng)
-        # Every part gets its own loudness, give or take the swing: heard, never a jolt.
-        rms = float(np.sqrt(np.mean(mono * mono))) + 1e-12
-        level = _PART_LEVEL[part.kind] * 10.0 ** (level_db / 20.0)
-        mono *= RECIPE.gain * level / rms
-        mono[-64:] *= np.linspace(1.0, 0.0, 64)
-        sound = np.concatenate([mono, np.zeros(MAX_ITD_FRAMES + 64)]).astype(np.float32)
-        soft_limit(sound, knee=RECIPE.limit.knee, ceiling=RECIPE.limit.ceiling)
-        when = part.start / SAMPLE_RATE
-        azimuth = float(azimuth_at(request.placement, request.seed, when, salt=_SALT))
-        if request.placement.azimuth == 0.0 and request.placement.sweep == 0.0:
-            azimuth += RECIPE.off_centre_deg
-        azimuth += RECIPE.spot_deg.draw_one(rng)
-        stereo = place(sound, azimuth)
-        end = min(BUFFER_FRAMES, offset + stereo.shape[0])
-        out[:, offset:end] += stereo[: end - offset].T
+    parts = [
+        (part.start - first, _placed_part(request, part))
+        for part in _parts_starting(request.seed, first, first + CHUNK_FRAMES)
+    ]
+    end = max((offset + stereo.shape[0] for offset, stereo in parts), default=0)
+    out = np.zeros((2, min(max(SEGMENT_FRAMES, end), BUFFER_FRAMES)), np.float32)
+    _handling(request, out)
+    for offset, stereo in parts:
+        stop = min(out.shape[1], offset + stereo.shape[0])
+        out[:, offset:stop] += stereo[: stop - offset].T
     return out.T
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..base import SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng, silent_chunk
 from ..cache import shared_cache
 from ..impacts import (
     ImpactRecipe,
@@ -34,6 +34,7 @@ from ..impacts import (
     damped_modes,
     noise_bursts,
     resonance,
+    struck_frames,
 )
 from ..recipe import Band, Count, Range
 from ..spatial import azimuth_at, place_events
@@ -499,7 +500,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` stereo taps placed around the head.
+        ``(n, 2)`` stereo taps placed around the head, as long as they ring.
 
     """
     t0 = request.start_s
@@ -508,7 +509,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     )
     mine = (times >= t0) & (times < t0 + 1.0)
     if not mine.any():
-        return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
+        return silent_chunk()
     names = tuple(MATERIALS)
     grains = [
         object_taps(names[int(m)], int(g) // STRIKES)[int(g) % STRIKES]
@@ -517,7 +518,8 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     starts = np.round((times[mine] - t0) * SAMPLE_RATE).astype(np.int64)
     az = azimuth_at(request.placement, request.seed, times[mine], salt="tapping")
     gains = strength[mine] ** STRENGTH_POWER * RECIPE.gain
-    out = place_events(BUFFER_FRAMES, grains, starts, gains, az + spot[mine])
+    frames = struck_frames(grains, starts)
+    out = place_events(frames, grains, starts, gains, az + spot[mine])
     rng = chunk_rng(request.seed, "tapping/room", request.index)
     add_room(out, rng, starts, gains * RECIPE.room.level, rt60_s=RECIPE.room.rt60_s)
     return out

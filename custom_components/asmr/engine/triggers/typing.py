@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..base import SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng, silent_chunk
 from ..cache import shared_cache
 from ..events import band
 from ..impacts import (
@@ -34,6 +34,7 @@ from ..impacts import (
     contacts_from,
     resonance,
     shaped_bursts,
+    struck_frames,
     trimmed,
 )
 from ..recipe import Band, Count, Range
@@ -581,14 +582,14 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` stereo keystrokes.
+        ``(n, 2)`` stereo keystrokes, as long as they ring.
 
     """
     t0 = request.start_s
     times, hold, key_f, strength = _timeline(request.seed, request.index // SEGMENT_S)
     mine = (times >= t0) & (times < t0 + 1.0)
     if not mine.any():
-        return np.zeros((BUFFER_FRAMES, 2), dtype=np.float32)
+        return silent_chunk()
     key = key_f[mine].astype(np.int64)
     banks = [key_grains(int(k)) for k in key]
     level = strength[mine]
@@ -609,8 +610,9 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     lows += [shadows[STRENGTHS] for _, shadows in banks]
     starts = np.concatenate([press_at, release_at])
     gains = np.concatenate([level, level * 0.8]) * RECIPE.gain
+    frames = struck_frames(events, starts)
     out = place_events(
-        BUFFER_FRAMES, events, starts, gains, np.concatenate([az, az]), shadows=lows
+        frames, events, starts, gains, np.concatenate([az, az]), shadows=lows
     )
     rng = chunk_rng(request.seed, "typing/room", request.index)
     room = RECIPE.room

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import CHUNK_FRAMES, ChunkRequest, Trigger, chunk_rng
+from ..base import ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..dsp import rfft_freqs, spectral_noise
 
@@ -40,7 +40,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
 
     """
     rng = chunk_rng(request.seed, "white_noise", request.index)
-    return spectral_noise(rng, _magnitude(), hop=HOP, length=CHUNK_FRAMES + HOP)
+    return spectral_noise(rng, _magnitude(), hop=HOP)
 
 
 TRIGGER = Trigger(

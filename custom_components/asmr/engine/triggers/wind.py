@@ -337,7 +337,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     Returns
     -------
     NDArray[np.float32]
-        ``(BUFFER_FRAMES, 2)`` decorrelated stereo wind.
+        ``(n, 2)`` decorrelated stereo wind: the chunk and the fades into the next.
 
     """
     seed = request.seed
@@ -368,7 +368,10 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
                 weight * RECIPE.whistle_gain * whistle
             ).astype(np.float32)
     rng = chunk_rng(seed, "wind", request.index)
-    out = spectral_noise(rng, mag, hop=HOP)
+    # As long as the leaves' bed segment runs (the gusts' noise ends a hop after the chunk).
+    out = spectral_noise(
+        rng, mag, hop=HOP, length=max(SEGMENT_FRAMES, CHUNK_FRAMES + HOP)
+    )
     bed_segment(out.T, _leaf_bank(), rng, _leaf_levels(seed, request.index, grid))
     return out
 
