@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from custom_components.asmr.engine.base import CHUNK_FRAMES, ChunkRequest, chunk_rng
-from custom_components.asmr.engine.dsp import spectral_noise
+from custom_components.asmr.engine.dsp import hash_uniform, random_int8, spectral_noise
 from custom_components.asmr.engine.triggers.white_noise import TRIGGER
 
 from .helpers import octave_slope, stitch, window_correlation
@@ -54,3 +54,32 @@ def test_spectral_noise_is_unit_white_noise(hop: int, overlap: int | None) -> No
     power = (body**2).mean(axis=1).reshape(-1, 480).mean(axis=1)
     assert power.min() > 0.6 * power.max()
     assert abs(np.corrcoef(body.T)[0, 1]) < 0.05
+
+
+@pytest.mark.parametrize("count", [1, 7, 8, 642, 192_100])
+def test_random_int8_are_the_generators_bytes(count: int) -> None:
+    """The raw noise is a fresh generator's bytes, evenly spread over all 256 values."""
+    values = random_int8(chunk_rng(7, "test", 1), count)
+    assert values.dtype == np.int8
+    assert values.shape == (count,)
+    assert values.tobytes() == chunk_rng(7, "test", 1).bytes(count)
+    if count > 100_000:
+        counts = np.bincount(values.view(np.uint8), minlength=256)
+        assert counts.min() > 0.8 * count / 256
+        assert counts.max() < 1.2 * count / 256
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (24,), (25,), (2, 40)])
+def test_hashed_knots_do_not_depend_on_how_many_are_asked(
+    shape: tuple[int, ...],
+) -> None:
+    """A knot's value is the same asked alone or among many, near zero or far out."""
+    rng = np.random.default_rng(2)
+    index = rng.integers(-(2**62), 2**62, shape)
+    values = hash_uniform(9, "test", index)
+    assert values.shape == shape
+    alone = [hash_uniform(9, "test", int(i)) for i in np.ravel(index)]
+    many = hash_uniform(9, "test", np.concatenate([np.ravel(index), np.arange(100)]))
+    np.testing.assert_array_equal(np.ravel(values), alone)
+    np.testing.assert_array_equal(np.ravel(values), many[: values.size])
+    assert ((values >= 0.0) & (values < 1.0)).all()

@@ -138,6 +138,17 @@ def fft_convolve(
 
 
 @lru_cache(maxsize=16)
+def random_int8(rng: np.random.Generator, count: int) -> NDArray[np.int8]:
+    """Return ``count`` uniformly random int8 values, the raw material of shaped noise.
+
+    They are the bytes of whole 64-bit draws of the generator's PCG64 (for a fresh
+    generator, the bytes ``rng.bytes`` gives, at about half its cost: it draws them as
+    32-bit integers and copies them twice).
+    """
+    words = rng.bit_generator.random_raw(-(-count // 8))
+    return np.asarray(words).view(np.int8)[:count]
+
+
 def rfft_freqs(frame_len: int) -> NDArray[np.float32]:
     """Return the frequency in Hz of each bin of a ``frame_len``-frame spectral frame.
 
@@ -243,9 +254,8 @@ def spectral_noise(
         raise ValueError(f"magnitude has {mag.shape[-1]} bins, expected {bins}")
     if mag.ndim == 2:
         mag = mag[:, None, :]
-    raw = rng.bytes(n_frames * channels * bins * 2)
     spectra = (
-        np.frombuffer(raw, dtype=np.int8)
+        random_int8(rng, n_frames * channels * bins * 2)
         .astype(np.float32)
         .view(np.complex64)
         .reshape(n_frames, channels, bins)
@@ -307,6 +317,18 @@ def _hash_base(seed: int, salt: str) -> np.uint64:
     return np.uint64(mix64(np.asarray([mixed], dtype=np.uint64))[0])
 
 
+_WORD = (1 << 64) - 1
+_FEW_KNOTS = 24  # up to this many, Python integers beat a dozen tiny array operations
+
+
+def _mix64_int(z: int) -> int:
+    """Return ``mix64`` of one unsigned 64-bit integer, in Python integers."""
+    z = (z + 0x9E3779B97F4A7C15) & _WORD
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _WORD
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _WORD
+    return z ^ (z >> 31)
+
+
 def hash_uniform(seed: int, salt: str, index: ArrayLike) -> NDArray[np.float64]:
     """Return reproducible uniform numbers in [0, 1), one per integer in ``index``.
 
@@ -315,6 +337,14 @@ def hash_uniform(seed: int, salt: str, index: ArrayLike) -> NDArray[np.float64]:
     """
     base = _hash_base(seed, salt)
     idx = np.asarray(index, dtype=np.int64)
+    if idx.size <= _FEW_KNOTS:
+        key = int(base)
+        values = [
+            (_mix64_int((_mix64_int((i & _WORD) ^ key) + key) & _WORD) >> 11)
+            * (1.0 / 9007199254740992.0)
+            for i in idx.reshape(-1).tolist()
+        ]
+        return np.array(values, dtype=np.float64).reshape(idx.shape)
     z = idx.reshape(-1).astype(np.uint64)
     z ^= base
     z = mix64(z)

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
-from ..dsp import frame_times, rfft_freqs
+from ..dsp import frame_times, random_int8, rfft_freqs
 from ..events import wobble
 from ..spatial import MAX_ITD_FRAMES, azimuth_at, ear_weights, head_shadow
 
@@ -653,9 +653,8 @@ def noise_frames(
 
     """
     count, bins = magnitude.shape
-    raw = rng.bytes(count * bins * 2)
     source = (
-        np.frombuffer(raw, dtype=np.int8)
+        random_int8(rng, count * bins * 2)
         .astype(np.float32)
         .view(np.complex64)
         .reshape(count, bins)
