@@ -8,7 +8,8 @@ TRIGGER = coloured_noise(
     trigger_id="brown_noise",
     name="Brown noise",
     exponent=-1.0,
-    hop=4800,
+    hop=8000,
+    overlap=2000,
     rms=0.11,
     low_cut_hz=16.0,
 )

@@ -8,7 +8,8 @@ TRIGGER = coloured_noise(
     trigger_id="pink_noise",
     name="Pink noise",
     exponent=-0.5,
-    hop=1920,
+    hop=3000,
+    overlap=750,
     rms=0.056,
     low_cut_hz=12.0,
 )

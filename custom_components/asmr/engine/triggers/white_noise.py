@@ -9,8 +9,11 @@ from ..base import ChunkRequest, Trigger, chunk_rng
 from ..cache import shared_cache
 from ..dsp import rfft_freqs, spectral_noise
 
-HOP = 1920
+HOP = 3000
 """Frame hop of the spectral synthesis, in frames."""
+
+OVERLAP = 750
+"""Frames neighbouring frames cross-fade over (see ``beds.coloured_noise``)."""
 
 RMS = 0.044
 """Per-channel RMS of the bed at its working level (about -20 LUFS)."""
@@ -19,7 +22,7 @@ RMS = 0.044
 @shared_cache(maxsize=1)
 def _magnitude() -> NDArray[np.float32]:
     """Return the flat magnitude, with only DC removed."""
-    mag = np.full(rfft_freqs(2 * HOP).shape, RMS, dtype=np.float32)
+    mag = np.full(rfft_freqs(HOP + OVERLAP).shape, RMS, dtype=np.float32)
     mag[0] = 0.0
     return mag
 
@@ -40,7 +43,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
 
     """
     rng = chunk_rng(request.seed, "white_noise", request.index)
-    return spectral_noise(rng, _magnitude(), hop=HOP)
+    return spectral_noise(rng, _magnitude(), hop=HOP, overlap=OVERLAP)
 
 
 TRIGGER = Trigger(
