@@ -232,7 +232,9 @@ def spectral_noise(
     Returns
     -------
     NDArray[np.float32]
-        ``(length, channels)`` noise; the frames begin at the chunk's first frame.
+        ``(length, channels)`` noise; the frames begin at the chunk's first frame. It is
+        the transpose of a channel-planar ``(channels, length)`` array, as the frames
+        come out of their transforms channel by channel.
 
     """
     lap = hop if overlap is None else overlap
@@ -264,13 +266,10 @@ def spectral_noise(
     frames = np.fft.irfft(spectra, n=frame_len, axis=-1).astype(np.float32, copy=False)
     frames *= _scaled_window(hop, lap)
     # Overlap-add: hop k holds frame k's start and, over its first ``lap`` frames, the
-    # fading end of frame k-1, written straight into the (frames, channels) layout.
-    out = np.zeros((length, channels), dtype=np.float32)
-    hops = (
-        out[: (n_frames + 1) * hop]
-        .reshape(n_frames + 1, hop, channels)
-        .transpose(0, 2, 1)
-    )
+    # fading end of frame k-1, each channel's hops one contiguous row of the output.
+    out = np.zeros((channels, length), dtype=np.float32)
+    hops = out[:, : (n_frames + 1) * hop].reshape(channels, n_frames + 1, hop)
+    hops = hops.transpose(1, 0, 2)
     if lap == hop:
         hops[0] = frames[0, :, :hop]
         hops[n_frames] = frames[-1, :, hop:]
@@ -278,7 +277,7 @@ def spectral_noise(
     else:
         hops[:n_frames] = frames[:, :, :hop]
         hops[1:, :, :lap] += frames[:, :, hop:]
-    return out
+    return out.T
 
 
 def mix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
