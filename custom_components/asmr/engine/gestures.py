@@ -309,7 +309,9 @@ def scatter(
     if int(starts.max()) + length > frames:
         keep = idx < frames
         idx, vals = idx[keep], vals[keep]
-    return np.bincount(idx, vals, frames).astype(np.float32)
+    out = np.zeros(frames, dtype=np.float32)
+    np.add.at(out, idx, vals)
+    return out
 
 
 @shared_cache(maxsize=4)
