@@ -6,7 +6,12 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from custom_components.asmr.engine.base import SAMPLE_RATE, ChunkRequest
+from custom_components.asmr.engine.base import (
+    SAMPLE_RATE,
+    ChunkRequest,
+    chunk_rng,
+    salt_of,
+)
 from custom_components.asmr.engine.triggers import TRIGGERS
 
 from .helpers import check_buffer, stitch
@@ -57,3 +62,15 @@ def test_loudness_holds_across_seeds(
     ]
     assert max(levels) - min(levels) < 1.0, levels
     assert quietest < float(np.mean(levels)) < -17.0, levels
+
+
+@pytest.mark.parametrize(
+    ("seed", "index"),
+    [(0, 0), (3, 5), (2**40 + 7, 123_456), (2**63 - 1, 2**32 - 1), (5, 2**32 + 9)],
+)
+def test_a_chunks_generator_is_seeded_by_its_four_words(seed: int, index: int) -> None:
+    """The generator is numpy's for the seed's two words, the salt's and the index."""
+    words = [seed & 0xFFFFFFFF, seed >> 32, salt_of("rainfall"), index]
+    expected = np.random.default_rng(words).bit_generator.state
+    assert chunk_rng(seed, "rainfall", index).bit_generator.state == expected
+    assert chunk_rng(seed, "stream", index).bit_generator.state != expected
