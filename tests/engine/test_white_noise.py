@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from custom_components.asmr.engine.base import CHUNK_FRAMES, ChunkRequest, chunk_rng
-from custom_components.asmr.engine.dsp import hash_uniform, random_int8, spectral_noise
+from custom_components.asmr.engine.dsp import (
+    hash_uniform,
+    random_int8,
+    rfft_freqs,
+    spectral_noise,
+)
 from custom_components.asmr.engine.triggers.white_noise import TRIGGER
 
 from .helpers import octave_slope, stitch, window_correlation
@@ -83,3 +88,15 @@ def test_hashed_knots_do_not_depend_on_how_many_are_asked(
     np.testing.assert_array_equal(np.ravel(values), alone)
     np.testing.assert_array_equal(np.ravel(values), many[: values.size])
     assert ((values >= 0.0) & (values < 1.0)).all()
+
+
+def test_random_int8_advances_its_generator() -> None:
+    """Two draws from one generator differ: each takes the next words, none is kept."""
+    rng = chunk_rng(7, "test", 1)
+    first = random_int8(rng, 4096)
+    second = random_int8(rng, 4096)
+    assert not np.array_equal(first, second)
+    assert second.tobytes() == chunk_rng(7, "test", 1).bytes(8192)[4096:]
+    # The bins' frequencies are the shared, read-only table.
+    assert rfft_freqs(960) is rfft_freqs(960)
+    assert not rfft_freqs(960).flags.writeable

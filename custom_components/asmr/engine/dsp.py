@@ -137,7 +137,6 @@ def fft_convolve(
     return y.astype(np.float32, copy=False)
 
 
-@lru_cache(maxsize=16)
 def random_int8(rng: np.random.Generator, count: int) -> NDArray[np.int8]:
     """Return ``count`` uniformly random int8 values, the raw material of shaped noise.
 
@@ -149,6 +148,7 @@ def random_int8(rng: np.random.Generator, count: int) -> NDArray[np.int8]:
     return np.asarray(words).view(np.int8)[:count]
 
 
+@lru_cache(maxsize=16)
 def rfft_freqs(frame_len: int) -> NDArray[np.float32]:
     """Return the frequency in Hz of each bin of a ``frame_len``-frame spectral frame.
 
