@@ -499,6 +499,11 @@ def filtered(x: NDArray[np.floating], spectrum: Spectrum) -> NDArray[np.float64]
     return np.asarray(y[..., :size])
 
 
+def row_peaks(x: NDArray[np.floating]) -> NDArray[np.floating]:
+    """Return the peak magnitude of each row of a stack, without an ``abs`` copy of it."""
+    return np.asarray(np.maximum(x.max(axis=-1), -x.min(axis=-1)))
+
+
 def peak_normalised(x: NDArray[np.floating]) -> NDArray[np.float64]:
     """Return ``x`` (or each row of a stack) scaled to a peak of 1 (silence stays silent)."""
     y = np.asarray(x, dtype=np.float64)
@@ -614,7 +619,7 @@ def grain_set(
         else:
             x = np.stack([np.asarray(grains[i], dtype=np.float32) for i in indices])
         x = x.reshape(which.size, size)
-        peak = np.maximum(x.max(axis=1), -x.min(axis=1))
+        peak = row_peaks(x)
         floor = (peak * 10.0 ** (floor_db / 20.0))[:, None]
         loud = (x > floor) | (x < -floor)
         last = size - np.argmax(loud[:, ::-1], axis=1)
@@ -752,7 +757,7 @@ def bubbles(
     y[:, :attack] *= np.linspace(0.0, 1.0, attack)
     tail = length // 5
     y[:, length - tail :] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(tail) + 0.5) / tail)
-    y /= np.maximum(y.max(axis=1), -y.min(axis=1))[:, None] + 1e-12
+    y /= row_peaks(y)[:, None] + 1e-12
     return y
 
 

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of
 from .cache import shared_cache
-from .events import band, ramp, shaped_noise, soft_limit, with_wrap
+from .events import band, peak_normalised, ramp, shaped_noise, soft_limit, with_wrap
 from .spatial import MAX_ITD_FRAMES
 
 __all__ = [
@@ -165,7 +165,7 @@ def shaped_bursts(
     excitation = np.zeros((count, size))
     excitation[:, 1:frames] = noise[:, 1:] * ((1.0 - rise[:, :-1]) * fall[:, :-1])
     bursts = np.fft.irfft(np.fft.rfft(excitation) * gains, size)[:, :frames]
-    return np.asarray(bursts / (np.max(np.abs(bursts), axis=1, keepdims=True) + 1e-12))
+    return peak_normalised(bursts)
 
 
 def damped_modes(

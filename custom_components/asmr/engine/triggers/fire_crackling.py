@@ -42,6 +42,7 @@ from ..events import (
     grain_set,
     knot_curve,
     noise_spectrum,
+    peak_normalised,
     ramp,
     scatter_events,
     shaped_noise,
@@ -368,14 +369,9 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
         :, :length
     ] * np.exp(-t[None, :] / ring_decay)
     ring_level = g.ring_level.draw(rng, (count, 1))
-    y = _peak_rows(y) + ring_level * _peak_rows(ring)
+    y = peak_normalised(y) + ring_level * peak_normalised(ring)
     y[:, :2] *= np.array([0.5, 0.85])
-    return _peak_rows(y)
-
-
-def _peak_rows(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Return each row of ``x`` scaled to a peak of 1."""
-    return np.asarray(x / (np.max(np.abs(x), axis=-1, keepdims=True) + 1e-12))
+    return peak_normalised(y)
 
 
 def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float64]:
@@ -393,7 +389,7 @@ def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float
         rng.standard_normal((count, length)),
         partial(band, low_hz=p.crack.low_hz, high_hz=p.crack.high_hz),
     ) * np.exp(-t / p.crack_decay_s.draw(rng, (count, 1)))
-    y = p.thump_level * _peak_rows(body) + _peak_rows(crack)
+    y = p.thump_level * peak_normalised(body) + peak_normalised(crack)
     # Some pops release a short jet of gas a few milliseconds after the crack.
     jet = _filtered_rows(
         rng.standard_normal((count, length)),
@@ -409,7 +405,7 @@ def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float
         has_jet * p.jet_level * jet * env / (np.std(jet, axis=1, keepdims=True) + 1e-12)
     )
     y[:, :4] *= np.linspace(0.3, 1.0, 4)
-    return _peak_rows(y)
+    return peak_normalised(y)
 
 
 @shared_cache(maxsize=1)
