@@ -42,6 +42,7 @@ from ..events import (
     peak_normalised,
     poisson_times,
     ramp,
+    row_peaks,
     scatter_events,
     shaped_noise,
     soft_limit,
@@ -414,11 +415,7 @@ def _glass_ticks(rng: np.random.Generator) -> list[NDArray[np.float64]]:
         turn = (2.0 * np.pi * fs * t + phases).astype(np.float32)
         decay = np.exp((-t / decays_s).astype(np.float32))
         ring += amps * (np.sin(turn) * decay)
-    ring *= (
-        p.ring_level
-        * np.max(np.abs(tick), axis=1, keepdims=True)
-        / (np.max(np.abs(ring), axis=1, keepdims=True) + 1e-12)
-    )
+    ring *= (p.ring_level * row_peaks(tick) / (row_peaks(ring) + 1e-12))[:, None]
     y = tick + ring
     y[:, :4] *= np.array([0.2, 0.5, 0.8, 0.95])
     return list(peak_normalised(fade_tail(y, length // 4)))
