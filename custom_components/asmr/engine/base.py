@@ -37,6 +37,15 @@ def salt_of(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
+def buffer_frames(reach: int, *, at_least: int = CHUNK_FRAMES) -> int:
+    """Return the length of a chunk buffer whose sounds end at frame ``reach``.
+
+    At least ``at_least`` (the chunk, or more that a trigger always writes, such as a
+    bed's segment) and at most ``BUFFER_FRAMES``, the longest the mixer takes.
+    """
+    return min(max(at_least, reach), BUFFER_FRAMES)
+
+
 def silent_chunk() -> NDArray[np.float32]:
     """Return the buffer of a chunk in which nothing starts: one chunk of silence."""
     return np.zeros((CHUNK_FRAMES, 2), dtype=np.float32)

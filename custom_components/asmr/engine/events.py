@@ -30,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .base import CHUNK_FRAMES, SAMPLE_RATE, buffer_frames, salt_of
 from .cache import shared_cache
 from .dsp import hash_uniform
 from .recipe import NoiseBand
@@ -473,7 +473,7 @@ def event_buffer(*sets: GrainSet, lag: int = 0) -> NDArray[np.float32]:
     """
     ring = max((s.longest for s in sets), default=0)
     reach = CHUNK_FRAMES + lag + ring + MAX_ITD_FRAMES
-    return np.zeros((2, min(max(SEGMENT_FRAMES, reach), BUFFER_FRAMES)), np.float32)
+    return np.zeros((2, buffer_frames(reach, at_least=SEGMENT_FRAMES)), np.float32)
 
 
 def bank_of(grains: Sequence[NDArray[np.floating]], length: int) -> NDArray[np.float32]:

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, chunk_rng
+from .base import BUFFER_FRAMES, SAMPLE_RATE, ChunkRequest, buffer_frames, chunk_rng
 from .cache import shared_cache
 from .dsp import fade_edges
 from .events import soft_limit
@@ -534,7 +534,7 @@ def place_strokes(
     # would cost a strided pass over the whole chunk.
     # The buffer ends where the last stroke does (a whole chunk at least).
     end = strokes.first + strokes.frames
-    out = np.empty((2, max(end, CHUNK_FRAMES)), dtype=np.float32)
+    out = np.empty((2, buffer_frames(end)), dtype=np.float32)
     out[:, : strokes.first] = 0.0
     out[:, strokes.first : end] = stereo.T
     out[:, end:] = 0.0

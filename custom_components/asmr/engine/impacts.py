@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import BUFFER_FRAMES, CHUNK_FRAMES, SAMPLE_RATE, salt_of
+from .base import CHUNK_FRAMES, SAMPLE_RATE, buffer_frames, salt_of
 from .cache import shared_cache
 from .events import band, peak_normalised, ramp, shaped_noise, soft_limit, with_wrap
 from .spatial import MAX_ITD_FRAMES
@@ -279,7 +279,7 @@ def struck_frames(
     them; the room tails of ``add_room`` reach ``ROOM_SPAN``.
     """
     ring = max(int(s) + g.size for s, g in zip(starts.tolist(), grains, strict=True))
-    return min(max(ROOM_SPAN, ring + MAX_ITD_FRAMES), BUFFER_FRAMES)
+    return buffer_frames(ring + MAX_ITD_FRAMES, at_least=ROOM_SPAN)
 
 
 @shared_cache(maxsize=1)

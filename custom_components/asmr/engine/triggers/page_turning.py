@@ -28,11 +28,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import (
-    BUFFER_FRAMES,
     CHUNK_FRAMES,
     SAMPLE_RATE,
     ChunkRequest,
     Trigger,
+    buffer_frames,
     chunk_rng,
 )
 from ..cache import shared_cache
@@ -740,7 +740,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         for part in _parts_starting(request.seed, first, first + CHUNK_FRAMES)
     ]
     end = max((offset + stereo.shape[0] for offset, stereo in parts), default=0)
-    out = np.zeros((2, min(max(SEGMENT_FRAMES, end), BUFFER_FRAMES)), np.float32)
+    out = np.zeros((2, buffer_frames(end, at_least=SEGMENT_FRAMES)), np.float32)
     _handling(request, out)
     for offset, stereo in parts:
         stop = min(out.shape[1], offset + stereo.shape[0])
