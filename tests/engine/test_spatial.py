@@ -11,6 +11,7 @@ from custom_components.asmr.engine.spatial import (
     MAX_ITD_FRAMES,
     PLACEMENT_HOP,
     azimuth_at,
+    ear_weights,
     head_shadow,
     itd_frames,
     place,
@@ -63,6 +64,29 @@ def test_woodworth_time_difference() -> None:
     assert itd[3] == -itd[2]
     assert itd[2] <= MAX_ITD_FRAMES
     assert itd[4] == pytest.approx(itd[1])  # behind folds onto the same lateral angle
+
+
+def test_ear_weights_give_the_far_ear_the_shadow_and_the_delay() -> None:
+    """Ahead both ears are equal; to one side the other ear is quieter, duller, later."""
+    direct, shadow, delay = ear_weights([0.0, 90.0, -90.0, 30.0, -30.0])
+    np.testing.assert_array_equal(direct[0], [1.0, 1.0])
+    np.testing.assert_array_equal(shadow[0], [0.0, 0.0])
+    np.testing.assert_array_equal(delay[0], [0, 0])
+    for right, left in ((1, 2), (3, 4)):
+        # Mirrored azimuths give mirrored ears.
+        np.testing.assert_array_equal(direct[right], direct[left][::-1])
+        np.testing.assert_array_equal(shadow[right], shadow[left][::-1])
+        np.testing.assert_array_equal(delay[right], delay[left][::-1])
+        # On the right: the right ear is near (louder, unshadowed, on time).
+        assert direct[right, 1] > 1.0 > direct[right, 0] + shadow[right, 0]
+        assert shadow[right, 1] == 0.0 < shadow[right, 0]
+        assert delay[right, 1] == 0 < delay[right, 0]
+        assert delay[right, 0] == round(float(itd_frames(90.0 if right == 1 else 30.0)))
+    # At the ear: 2.5 dB up near, 3.5 dB down far, 7 dB less treble on the far side.
+    assert 20.0 * np.log10(direct[1, 1]) == pytest.approx(2.5)
+    far = direct[1, 0] + shadow[1, 0]
+    assert 20.0 * np.log10(far) == pytest.approx(-3.5)
+    assert 20.0 * np.log10(direct[1, 0] / far) == pytest.approx(-7.0)
 
 
 def test_side_source_is_louder_earlier_and_brighter_in_the_near_ear() -> None:

@@ -52,6 +52,10 @@ source's gains and delay step this often, far below what an ear follows."""
 
 _SHADOW_HALF = 7  # group delay of the 15-tap triangular head-shadow lowpass, in frames
 _SHADOW_MIX = 1.0 - 10.0 ** (SHADOW_DB / 20.0)
+_GAIN_DB = np.array([NEAR_GAIN_DB, FAR_GAIN_DB])
+_LEFT = np.array([1.0, 0.0])
+_RIGHT = np.array([0.0, 1.0])
+_LATE_WHEN_RIGHT = np.array([1, -1])  # a source on the right reaches the left ear late
 
 
 def azimuth_at(
@@ -121,7 +125,12 @@ def itd_frames(azimuth_deg: ArrayLike) -> NDArray[np.float64]:
         ear hears it later), within ``[-MAX_ITD_FRAMES, MAX_ITD_FRAMES]``.
 
     """
-    lateral = np.arcsin(np.sin(np.radians(np.asarray(azimuth_deg, dtype=np.float64))))
+    return _itd_of_side(np.sin(np.radians(np.asarray(azimuth_deg, dtype=np.float64))))
+
+
+def _itd_of_side(side: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return ``itd_frames`` of azimuths given as the sines of their angles."""
+    lateral = np.arcsin(side)
     seconds = HEAD_RADIUS_M / SPEED_OF_SOUND_M_S * (lateral + np.sin(lateral))
     return np.asarray(seconds * SAMPLE_RATE, dtype=np.float64)
 
@@ -148,22 +157,18 @@ def ear_weights(
     az = np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64))
     side = np.sin(np.radians(az))  # -1 left .. +1 right
     amount = np.abs(side)
-    near = 10.0 ** (NEAR_GAIN_DB * amount / 20.0)
-    far = 10.0 ** (FAR_GAIN_DB * amount / 20.0)
+    # Per azimuth, (near ear, far ear): their broadband gains; part of the far ear's
+    # sound reaches it shadowed.
+    by_role = 10.0 ** (np.multiply.outer(amount, _GAIN_DB) / 20.0)
     mix = _SHADOW_MIX * amount
-    right_near = side >= 0.0
-    direct = np.empty((az.size, 2))
-    shadow = np.zeros((az.size, 2))
-    far_direct = far * (1.0 - mix)
-    far_shadow = far * mix
-    direct[:, 0] = np.where(right_near, far_direct, near)
-    direct[:, 1] = np.where(right_near, near, far_direct)
-    shadow[:, 0] = np.where(right_near, far_shadow, 0.0)
-    shadow[:, 1] = np.where(right_near, 0.0, far_shadow)
-    itd = np.rint(itd_frames(az)).astype(np.int64)
-    delay = np.zeros((az.size, 2), dtype=np.int64)
-    delay[:, 0] = np.maximum(itd, 0)
-    delay[:, 1] = np.maximum(-itd, 0)
+    far_shadow = by_role[:, 1] * mix
+    by_role[:, 1] *= 1.0 - mix
+    # Columns (left, right): the near ear is the right one when the source is right.
+    right_near = (side >= 0.0)[:, None]
+    direct = np.where(right_near, by_role[:, ::-1], by_role)
+    shadow = far_shadow[:, None] * np.where(right_near, _LEFT, _RIGHT)
+    itd = np.rint(_itd_of_side(side)).astype(np.int64)
+    delay = np.maximum(itd[:, None] * _LATE_WHEN_RIGHT, 0)
     return direct, shadow, delay
 
 
