@@ -625,7 +625,7 @@ def noise_frames(
     rng: np.random.Generator,
     magnitude: NDArray[np.float32],
     active: NDArray[np.int64],
-    azimuth_deg: NDArray[np.float64],
+    ears: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]],
     out: NDArray[np.float32],
 ) -> None:
     """Add the shaped breath noise of one chunk's sounding frames to both ears.
@@ -645,8 +645,8 @@ def noise_frames(
         ``(len(active), bins)`` amplitude spectra of the sounding frames' lowest bins.
     active
         Ascending indices of the sounding frames among the chunk's ``CHUNK_FRAMES // HOP``.
-    azimuth_deg
-        ``(len(active),)`` azimuth of each sounding frame.
+    ears
+        ``spatial.ear_weights`` of each sounding frame's azimuth.
     out
         Planar ``(2, n)`` buffer from the chunk's first frame (row 0 the left ear),
         ``n >= CHUNK_FRAMES + HOP``.
@@ -660,7 +660,7 @@ def noise_frames(
         .reshape(count, bins)
     )
     source *= magnitude
-    direct, shadowed, delay = ear_weights(azimuth_deg)
+    direct, shadowed, delay = ears
     shadow, delays = _ear_filters()
     # The near ear hears the frame as it is, only louder; the far ear later and duller.
     rows = np.arange(count)
@@ -713,6 +713,12 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     plan = _chunk_plan(seed, t)
     levels = envelopes(plan.events, t)
     active = np.flatnonzero(levels.max(axis=1) > 0.0)
+    t0 = request.start_s
+    bursts = plan.bursts[(plan.bursts[:, 0] >= t0) & (plan.bursts[:, 0] < t0 + 1.0)]
+    # Where the voice is at every sounding frame, then at every burst.
+    direct, shadowed, delay = ear_weights(
+        _azimuth(request, np.concatenate([t[active], bursts[:, 0]]))
+    )
     if active.size:
         _, air, bands = shapes()
         level = levels[active]
@@ -723,13 +729,16 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         shaped = tract(formants(plan.knots, t[active[tracted]]))
         mag[tracted, :TRACT_BINS] += shaped * level[tracted, :1]
         rng = chunk_rng(seed, "whispering/noise", index)
-        noise_frames(rng, mag, active, _azimuth(request, t[active]), out)
-    t0 = request.start_s
-    bursts = plan.bursts[(plan.bursts[:, 0] >= t0) & (plan.bursts[:, 0] < t0 + 1.0)]
+        ears = (direct[: active.size], shadowed[: active.size], delay[: active.size])
+        noise_frames(rng, mag, active, ears, out)
     if bursts.size:
         # Placed as ``spatial.place`` places a grain, from the cached dull copies.
         bank, dull = burst_bank(), dull_bursts()
-        direct, shadowed, delay = ear_weights(_azimuth(request, bursts[:, 0]))
+        direct, shadowed, delay = (
+            direct[active.size :],
+            shadowed[active.size :],
+            delay[active.size :],
+        )
         for i, (time, kind, variant, level) in enumerate(bursts):
             at = round((time - t0) * SAMPLE_RATE)
             grain, low = bank[int(kind), int(variant)], dull[int(kind), int(variant)]
