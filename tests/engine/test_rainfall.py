@@ -20,6 +20,7 @@ from custom_components.asmr.engine.events import (
     event_buffer,
     grain_set,
     scatter_events,
+    texture,
 )
 from custom_components.asmr.engine.triggers.rainfall import TRIGGER, renderer
 
@@ -179,3 +180,34 @@ def test_joined_grain_sets_keep_every_grain_in_order() -> None:
     originals = [(s, i) for s in sets for i in range(s.size)]
     for j, (s, i) in enumerate(originals):
         np.testing.assert_array_equal(grain(joined, j), grain(s, i))
+
+
+def test_texture_holds_every_drawn_grain_round_a_circle() -> None:
+    """A texture is each drawn grain added whole at its start, wrapping past the end."""
+    rng = np.random.default_rng(4)
+    grains = grain_set(
+        [
+            rng.standard_normal(n) * np.exp(-np.arange(n) / (0.2 * n))
+            for n in (90, 300, 700, 1500)
+            for _ in range(3)
+        ]
+    )
+    frames = 20_000
+    layers = [(grains, 400.0, 1.0), (grains, 150.0, 0.5)]
+    made = texture(layers, seed=9, frames=frames)
+    # The same draws, every grain added on its own (gains in single precision, as made).
+    draw = np.random.default_rng(9)
+    expected = np.zeros(frames)
+    for _, rate, level in layers:
+        count = int(rate * frames / SAMPLE_RATE)
+        ids = draw.integers(0, grains.size, count)
+        starts = draw.integers(0, frames, count)
+        gains = level * np.exp(draw.normal(0.0, 0.5, count))
+        for i, start, gain in zip(ids, starts, gains, strict=True):
+            grain = grains.banks[grains.classes[i]][grains.rows[i]] * np.float32(gain)
+            np.add.at(expected, (start + np.arange(grain.size)) % frames, grain)
+    expected -= expected.mean()
+    expected /= np.sqrt(np.mean(expected**2))
+    np.testing.assert_allclose(made[:frames], expected, rtol=0.0, atol=1e-6)
+    # Its start is copied after its end, so a segment read across the join never wraps.
+    np.testing.assert_array_equal(made[frames:], made[: made.size - frames])

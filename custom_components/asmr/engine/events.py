@@ -690,15 +690,21 @@ def texture(
         gains = level * np.exp(rng.normal(0.0, level_sigma, count))
         for batch in grains.events(ids, starts, gains, np.zeros(count)):
             length = batch.bank.shape[1]
-            # A few hundred thousand samples at a time keep the memory flat.
+            # In order of time, a few hundred thousand samples at a time: each part is
+            # summed over the short stretch it covers, and the memory stays flat.
+            order = np.argsort(batch.starts, kind="stable")
             step = max(1, (1 << 18) // length)
-            for a in range(0, batch.ids.size, step):
-                part = slice(a, a + step)
-                positions = (batch.starts[part, None] + _ARANGE[:length]).ravel()
+            for a in range(0, order.size, step):
+                part = order[a : a + step]
+                first = int(batch.starts[part[0]])
+                positions = (
+                    (batch.starts[part] - first)[:, None] + _ARANGE[:length]
+                ).ravel()
                 scaled = batch.bank[batch.ids[part]] * batch.gains[part, None].astype(
                     np.float32
                 )
-                mixed += np.bincount(positions, scaled.ravel(), minlength=mixed.size)
+                sums = np.bincount(positions, scaled.ravel())
+                mixed[first : first + sums.size] += sums
     # Grains that run past the end come round to the start: the texture is circular.
     acc = mixed[:frames].copy()
     acc[: mixed.size - frames] += mixed[frames:]
