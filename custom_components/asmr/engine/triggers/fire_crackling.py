@@ -349,9 +349,15 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
     level[:, 0] = 1.0
     level[np.arange(max_jumps)[None, :] >= jumps[:, None]] = 0.0
     decay = g.click_decay_s.draw(rng, (count, max_jumps))
-    dt = t[None, None, :] - at[:, :, None]
-    clicks = np.where(dt >= 0.0, np.exp(-np.maximum(dt, 0.0) / decay[:, :, None]), 0.0)
-    envelope = np.einsum("ij,ijk->ik", level, clicks)
+    # Jump by jump, for the crackles that make that jump.
+    envelope = np.zeros((count, length))
+    for j in range(max_jumps):
+        rows = np.flatnonzero(jumps > j)
+        dt = t[None, :] - at[rows, j, None]
+        click = np.where(
+            dt >= 0.0, np.exp(-np.maximum(dt, 0.0) / decay[rows, j, None]), 0.0
+        )
+        envelope[rows] += level[rows, j, None] * click
     y = envelope * noise
     centre = 10.0 ** rng.uniform(
         np.log10(g.ring_hz.low_hz), np.log10(g.ring_hz.high_hz), count
