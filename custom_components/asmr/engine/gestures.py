@@ -127,7 +127,7 @@ def _with_magnitude(
     scale = np.abs(spectrum)
     np.maximum(scale, 1e-12, out=scale)
     np.divide(magnitude, scale, out=scale)
-    spectrum.view(np.float64).reshape(-1, 2)[...] *= scale[:, None]
+    spectrum *= scale
     return spectrum
 
 
