@@ -166,6 +166,7 @@ def ear_weights(
     # Columns (left, right): the near ear is the right one when the source is right.
     right_near = (side >= 0.0)[:, None]
     direct = np.where(right_near, by_role[:, ::-1], by_role)
+    # Only the far ear (the left one for a source on the right) hears a shadowed part.
     shadow = far_shadow[:, None] * np.where(right_near, _LEFT, _RIGHT)
     itd = np.rint(_itd_of_side(side)).astype(np.int64)
     delay = np.maximum(itd[:, None] * _LATE_WHEN_RIGHT, 0)
