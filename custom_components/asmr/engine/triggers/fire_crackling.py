@@ -35,10 +35,10 @@ from ..events import (
     CONTROL_HOP,
     CONTROL_POINTS,
     GrainSet,
-    Spectrum,
     band,
     bed_segment,
     control_times,
+    filtered,
     grain_set,
     knot_curve,
     noise_spectrum,
@@ -317,14 +317,6 @@ _KNOTS_PER_CHUNK = CHUNK_FRAMES // CONTROL_HOP
 _HISS_BANK_FRAMES = 1 << 17  # the faint hiss needs no long bank
 
 
-def _filtered_rows(x: NDArray[np.float64], spectrum: Spectrum) -> NDArray[np.float64]:
-    """Return each row of ``x`` filtered by an amplitude spectrum (zero phase, one FFT)."""
-    n = 1 << int(np.ceil(np.log2(x.shape[-1] * 2)))
-    freqs = np.asarray(np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE), dtype=np.float64)
-    y = np.fft.irfft(np.fft.rfft(x, n, axis=-1) * spectrum(freqs), n, axis=-1)
-    return np.asarray(y[..., : x.shape[-1]])
-
-
 def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float64]:
     """Return crackles: trains of broadband micro-clicks as fibres crack, a brief ring.
 
@@ -335,7 +327,7 @@ def _crackles(rng: np.random.Generator, count: int, length: int) -> NDArray[np.f
     """
     g = RECIPE.crackle_grains
     t = np.arange(length) / SAMPLE_RATE
-    noise = _filtered_rows(
+    noise = filtered(
         rng.standard_normal((count, length)),
         partial(band, low_hz=g.noise.low_hz, high_hz=g.noise.high_hz),
     )
@@ -391,13 +383,13 @@ def _pops(rng: np.random.Generator, count: int, length: int) -> NDArray[np.float
     body = np.sin(2.0 * np.pi * f0 * t * (1.0 - p.thump_sag * t / t[-1])) * np.exp(
         -t / p.thump_decay_s.draw(rng, (count, 1))
     )
-    crack = _filtered_rows(
+    crack = filtered(
         rng.standard_normal((count, length)),
         partial(band, low_hz=p.crack.low_hz, high_hz=p.crack.high_hz),
     ) * np.exp(-t / p.crack_decay_s.draw(rng, (count, 1)))
     y = p.thump_level * peak_normalised(body) + peak_normalised(crack)
     # Some pops release a short jet of gas a few milliseconds after the crack.
-    jet = _filtered_rows(
+    jet = filtered(
         rng.standard_normal((count, length)),
         partial(band, low_hz=p.jet.low_hz, high_hz=p.jet.high_hz),
     )
