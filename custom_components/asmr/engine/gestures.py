@@ -978,19 +978,82 @@ class StrokeRecipe:
             bias=self.bias,
         )
 
+    def chunk(
+        self,
+        request: ChunkRequest,
+        start: NDArray[np.float64],
+        dur: NDArray[np.float64],
+        peaks: NDArray[np.float64],
+        *,
+        salt: str,
+    ) -> StrokeChunk | None:
+        """Return the strokes of a timeline that start in the request's chunk, in motion.
+
+        ``start``, ``dur`` and ``peaks`` give every stroke of the timeline its start and
+        length (seconds) and its peak speed. The chunk's generator (salted ``salt``)
+        draws the speed curve, then the catches, then whatever the trigger adds. None
+        when no stroke starts in the chunk.
+        """
+        strokes = strokes_in_chunk(start, dur, request.start_s)
+        if strokes is None:
+            return None
+        rng = chunk_rng(request.seed, salt, request.index)
+        speed = self.speed(rng, strokes, peaks[strokes.mine])
+        return StrokeChunk(strokes, rng, speed, self.catches.flutter(rng, speed), salt)
+
     def place(
         self,
         mono: NDArray[np.float32],
-        strokes: ChunkStrokes,
+        chunk: StrokeChunk,
         request: ChunkRequest,
         *,
         spot: NDArray[np.float64],
         drift: NDArray[np.float64],
-        salt: str,
     ) -> NDArray[np.float32]:
-        """Return the chunk buffer of a stroke mix: soft-limited, placed around the head."""
+        """Return the chunk buffer of a stroke mix: soft-limited, placed around the head.
+
+        Each of the chunk's strokes sits ``spot`` degrees off the layer's path and
+        slides ``drift`` degrees while it plays.
+        """
         soft_limit(mono, knee=self.limit.knee, ceiling=self.limit.ceiling)
-        return place_strokes(mono, strokes, request, spot=spot, drift=drift, salt=salt)
+        return place_strokes(
+            mono, chunk.strokes, request, spot=spot, drift=drift, salt=chunk.salt
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StrokeChunk:
+    """A chunk's strokes in motion: where they lie, the tip's speed and its catches."""
+
+    strokes: ChunkStrokes
+    """Where the strokes lie in the chunk."""
+
+    rng: np.random.Generator
+    """The chunk's generator, already drawn for the speed and the catches."""
+
+    speed: NDArray[np.float32]
+    """Speed of the tip at every ``STROKE_HOP`` control point (0 between strokes)."""
+
+    catches: NDArray[np.float32]
+    """Stick-slip flutter of the tip's friction at the same points."""
+
+    salt: str
+    """The trigger's salt, for the chunk's generator and the placement's wander."""
+
+    @property
+    def mine(self) -> NDArray[np.bool_]:
+        """Select the chunk's strokes from the timeline's."""
+        return self.strokes.mine
+
+    @property
+    def frames(self) -> int:
+        """Frames the strokes' sound fills."""
+        return self.strokes.frames
+
+    def each(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return a value per timeline stroke, held over each of the chunk's strokes."""
+        s = self.strokes
+        return hold(values[s.mine], s.offsets, s.lengths, self.speed.size, STROKE_HOP)
 
 
 def band_table(band: NoiseBand, salt: str) -> NDArray[np.float32]:

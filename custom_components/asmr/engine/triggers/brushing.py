@@ -29,9 +29,7 @@ from ..gestures import (
     Style,
     Tips,
     band_table,
-    hold,
     read_table,
-    strokes_in_chunk,
 )
 from ..recipe import Band, Count, NoiseBand, Range
 
@@ -190,20 +188,12 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
 
     """
     start, dur, speed, spot, tone = _timeline(request.seed, request.index // SEGMENT_S)
-    strokes = strokes_in_chunk(start, dur, request.start_s)
-    if strokes is None:
+    chunk = RECIPE.chunk(request, start, dur, speed, salt="brushing")
+    if chunk is None:
         return silent_chunk()
-    rng = chunk_rng(request.seed, "brushing", request.index)
-    mine, offsets, lengths, frames = (
-        strokes.mine,
-        strokes.offsets,
-        strokes.lengths,
-        strokes.frames,
-    )
-    v = RECIPE.speed(rng, strokes, speed[mine])
-    tilt = hold(tone[mine], offsets, lengths, v.size, STROKE_HOP).astype(np.float32)
+    rng, v, catches, frames = chunk.rng, chunk.speed, chunk.catches, chunk.frames
+    tilt = chunk.each(tone).astype(np.float32)
     gain = np.float32(RECIPE.gain)
-    catches = RECIPE.catches.flutter(rng, v)
     brightness = np.clip(RECIPE.friction.brightness(v) + tilt, 0.0, 1.0)
     mono = RECIPE.friction.texture(rng, v, catches, gain, brightness, frames)
     mono += TIPS.crackle(
@@ -226,10 +216,8 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     )
     mono += rumble * level[:frames]
     half = 0.5 * RECIPE.bouts.travel_deg
-    sweep = np.where(np.arange(offsets.size) % 2 == 0, half, -half)
-    return RECIPE.place(
-        mono, strokes, request, spot=spot[mine], drift=sweep, salt="brushing"
-    )
+    sweep = np.where(np.arange(chunk.strokes.offsets.size) % 2 == 0, half, -half)
+    return RECIPE.place(mono, chunk, request, spot=spot[chunk.mine], drift=sweep)
 
 
 TRIGGER = Trigger(

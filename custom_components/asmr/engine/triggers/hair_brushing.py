@@ -16,17 +16,7 @@ from numpy.typing import NDArray
 
 from ..base import ChunkRequest, Trigger, chunk_rng, silent_chunk
 from ..cache import shared_cache
-from ..gestures import (
-    STROKE_HOP,
-    Bouts,
-    Friction,
-    StickSlip,
-    StrokeRecipe,
-    Style,
-    Tips,
-    hold,
-    strokes_in_chunk,
-)
+from ..gestures import Bouts, Friction, StickSlip, StrokeRecipe, Style, Tips
 from ..recipe import Band, Count, NoiseBand, Range
 
 TIPS = Tips(
@@ -138,22 +128,14 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
 
     """
     start, dur, speed, thick, spot = _timeline(request.seed, request.index // SEGMENT_S)
-    strokes = strokes_in_chunk(start, dur, request.start_s)
-    if strokes is None:
+    chunk = RECIPE.chunk(request, start, dur, speed, salt="hair_brushing")
+    if chunk is None:
         return silent_chunk()
-    rng = chunk_rng(request.seed, "hair_brushing", request.index)
-    mine, offsets, lengths, frames = (
-        strokes.mine,
-        strokes.offsets,
-        strokes.lengths,
-        strokes.frames,
-    )
-    v = RECIPE.speed(rng, strokes, speed[mine])
+    rng, v, catches, frames = chunk.rng, chunk.speed, chunk.catches, chunk.frames
     gain = np.float32(RECIPE.gain)
-    catches = RECIPE.catches.flutter(rng, v)
     brightness = np.clip(RECIPE.friction.brightness(v), 0.0, 1.0)
     mono = RECIPE.friction.texture(rng, v, catches, gain, brightness, frames)
-    density = hold(thick[mine], offsets, lengths, v.size, STROKE_HOP)
+    density = chunk.each(thick)
     mono += TIPS.crackle(
         rng,
         v,
@@ -162,10 +144,8 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         frames,
     )
     half = 0.5 * RECIPE.bouts.travel_deg
-    slide = rng.uniform(-half, half, offsets.size)
-    return RECIPE.place(
-        mono, strokes, request, spot=spot[mine], drift=slide, salt="hair_brushing"
-    )
+    slide = rng.uniform(-half, half, chunk.strokes.offsets.size)
+    return RECIPE.place(mono, chunk, request, spot=spot[chunk.mine], drift=slide)
 
 
 TRIGGER = Trigger(

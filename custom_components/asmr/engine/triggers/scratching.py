@@ -26,17 +26,7 @@ from numpy.typing import NDArray
 
 from ..base import ChunkRequest, Trigger, chunk_rng, silent_chunk
 from ..cache import shared_cache
-from ..gestures import (
-    STROKE_HOP,
-    Bouts,
-    Friction,
-    Ridges,
-    StickSlip,
-    StrokeRecipe,
-    Style,
-    hold,
-    strokes_in_chunk,
-)
+from ..gestures import Bouts, Friction, Ridges, StickSlip, StrokeRecipe, Style
 from ..recipe import Band, Count, NoiseBand, Range
 
 
@@ -197,35 +187,25 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     start, dur, speed, rough, spot, tone, pull = _timeline(
         request.seed, request.index // SEGMENT_S
     )
-    strokes = strokes_in_chunk(start, dur, request.start_s)
-    if strokes is None:
+    chunk = RECIPE.chunk(request, start, dur, speed, salt="scratching")
+    if chunk is None:
         return silent_chunk()
-    rng = chunk_rng(request.seed, "scratching", request.index)
-    mine, offsets, lengths = strokes.mine, strokes.offsets, strokes.lengths
-    back = pull[mine] > 0.5
-    v = RECIPE.speed(rng, strokes, speed[mine])
-    catches = RECIPE.catches.flutter(rng, v)
-    catches *= hold(
-        np.where(back, PULL.level, 1.0), offsets, lengths, v.size, STROKE_HOP
-    ).astype(np.float32)
-    tones = tone[mine] + np.where(back, PULL.tone, 0.0)
+    rng, v, catches = chunk.rng, chunk.speed, chunk.catches
+    pulled = pull > 0.5
+    catches *= chunk.each(np.where(pulled, PULL.level, 1.0)).astype(np.float32)
     brightness = np.clip(
         RECIPE.friction.brightness(v)
-        + hold(tones, offsets, lengths, v.size, STROKE_HOP),
+        + chunk.each(tone + np.where(pulled, PULL.tone, 0.0)),
         0.0,
         1.0,
     ).astype(np.float32)
     gain = np.float32(RECIPE.gain)
-    mono = RECIPE.friction.texture(rng, v, catches, gain, brightness, strokes.frames)
-    rate = v * hold(rough[mine], offsets, lengths, v.size, STROKE_HOP).astype(
-        np.float32
-    )
-    mono += RIDGES.clicks(rng, v, catches, rate, gain, strokes.frames)
+    mono = RECIPE.friction.texture(rng, v, catches, gain, brightness, chunk.frames)
+    rate = v * chunk.each(rough).astype(np.float32)
+    mono += RIDGES.clicks(rng, v, catches, rate, gain, chunk.frames)
     half = 0.5 * RECIPE.bouts.travel_deg
-    sweep = np.where(back, -half, half)
-    return RECIPE.place(
-        mono, strokes, request, spot=spot[mine], drift=sweep, salt="scratching"
-    )
+    sweep = np.where(pulled[chunk.mine], -half, half)
+    return RECIPE.place(mono, chunk, request, spot=spot[chunk.mine], drift=sweep)
 
 
 TRIGGER = Trigger(
