@@ -18,9 +18,15 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.asmr.const import DOMAIN
+from custom_components.asmr.const import CONF_LIGHTS, CONF_SPEAKERS, DOMAIN
 from homeassistant.components.light import ATTR_BRIGHTNESS
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.config_entries import ConfigEntryDisabler
+from homeassistant.const import (
+    EVENT_CALL_SERVICE,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -62,6 +68,15 @@ async def _start(hass: HomeAssistant, entry_id: str, **data: Any) -> str:
     await hass.async_block_till_done()
     assert response is not None
     return str(response["ends_at"])
+
+
+def _playing_our_stream(hass: HomeAssistant, played: list[ServiceCall]) -> None:
+    """Show the speaker playing the session's last cast, as a real player would."""
+    hass.states.async_set(
+        SPEAKER,
+        "playing",
+        {"volume_level": 0.25, "media_content_id": played[-1].data["media_content_id"]},
+    )
 
 
 def _phase(hass: HomeAssistant) -> str:
@@ -375,6 +390,83 @@ async def test_deleting_a_room_ends_its_session(
     await hass.async_block_till_done()
     assert [e.data["reason"] for e in ended] == ["stopped"]
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+
+
+async def test_disabling_a_room_ends_its_session(
+    hass: HomeAssistant, played: list[ServiceCall]
+) -> None:
+    """Disabling a room mid-session ends it as a stop does; enabling it resumes nothing."""
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    ended = async_capture_events(hass, "asmr_session_ended")
+    calls = async_capture_events(hass, EVENT_CALL_SERVICE)
+    await _start(hass, entry.entry_id)
+    _playing_our_stream(hass, played)
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    await hass.config_entries.async_set_disabled_by(
+        entry.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+    assert [e.data["reason"] for e in ended] == ["stopped"]
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+    stops = [c for c in calls if c.data["service"] == "media_stop"]
+    assert [c.data["service_data"]["entity_id"] for c in stops] == [SPEAKER]
+
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, None)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert len(played) == 1
+
+
+async def test_reconfiguring_a_room_mid_session_moves_the_session(
+    hass: HomeAssistant, played: list[ServiceCall]
+) -> None:
+    """A light or speaker taken out of the room is put back at once, one put in joins.
+
+    The session goes on after the reload; at its end the lights put in are put back as
+    they were when they joined, and those taken out are not touched again.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    _playing_our_stream(hass, played)
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+    calls = async_capture_events(hass, EVENT_CALL_SERVICE)
+
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_LIGHTS: [COLOUR_LIGHT], CONF_SPEAKERS: []}
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "playing"
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
+    assert hass.states.get(COLOUR_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    speaker_calls = {
+        c.data["service"]: c.data["service_data"]
+        for c in calls
+        if c.data["domain"] == "media_player"
+    }
+    assert speaker_calls["media_stop"] == {"entity_id": SPEAKER}
+    assert speaker_calls["volume_set"] == {"entity_id": SPEAKER, "volume_level": 0.6}
+    assert len(played) == 1  # nothing cast to a speaker no longer in the room
+
+    await hass.services.async_call(
+        "light", "turn_on", {"entity_id": BED_LIGHT, "brightness": 100}, blocking=True
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 100
 
 
 async def test_diagnostics_redact_the_stream_token(

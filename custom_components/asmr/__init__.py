@@ -101,8 +101,14 @@ async def async_remove_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> Non
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool:
-    """Unload a room; a running session stays stored and resumes on the next load."""
+    """Unload a room; a running session stays stored and resumes on the next load.
+
+    A room being disabled does not load again by itself: its session ends as a stop
+    does, so that no light is left glowing and no speaker playing.
+    """
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        if entry.disabled_by is not None:
+            await entry.runtime_data.async_stop(fade=False)
         await entry.runtime_data.async_shutdown()
     return unloaded

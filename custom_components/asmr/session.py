@@ -707,6 +707,7 @@ class RoomSession:
         self._plan = plan
         self.phase = Phase.PLAYING
         self._track_targets()
+        await self._async_follow_room(plan)
         if now >= plan.ends_at:
             await self._async_end(plan.end_reason)
             return
@@ -736,6 +737,68 @@ class RoomSession:
                 self._controlled_speakers(), base_url, now, context=own
             )
         self._notify()
+
+    async def _async_follow_room(self, plan: Plan) -> None:
+        """Fit a resumed session to the room's lights and speakers as they are now.
+
+        The room may have been reconfigured while the session ran. Lights and speakers
+        taken out of it are let go at once, put back as the end would put them; those
+        put in (or back from being unavailable at the start) are remembered as they are
+        now, before the session touches them, so that the end puts them back too.
+        """
+        own = self._context(None)
+        gone_speakers = [
+            e
+            for e in plan.volumes_before
+            if e not in self._speakers and e not in plan.released
+        ]
+        gone_lights = [
+            e
+            for e in plan.lights_before
+            if e not in self._lights and e not in plan.released
+        ]
+        if gone_speakers:
+            await self._attempt(
+                "stopping the speakers taken out of the room",
+                speakers.async_stop(
+                    self.hass,
+                    gone_speakers,
+                    marker=plan.token,
+                    volumes_before=plan.volumes_before,
+                    context=own,
+                    report=self._issues.device_result,
+                ),
+                gone_speakers,
+            )
+        if gone_lights:
+            await self._attempt(
+                "putting back the lights taken out of the room",
+                self._async_lights_back(plan, gone_lights, own),
+                gone_lights,
+            )
+        new_lights = [
+            e
+            for e in self._lights
+            if e not in plan.lights_before and e not in plan.released
+        ]
+        new_speakers = [
+            e
+            for e in self._speakers
+            if e not in plan.volumes_before
+            and e not in plan.released
+            and not speakers.is_ours(self.hass.states.get(e), plan.token)
+        ]
+        if not (gone_speakers or gone_lights or new_lights or new_speakers):
+            return
+        plan.lights_before = {
+            **{e: s for e, s in plan.lights_before.items() if e not in gone_lights},
+            **lights.snapshot(self.hass, new_lights),
+        }
+        plan.volumes_before = {
+            **{e: v for e, v in plan.volumes_before.items() if e not in gone_speakers},
+            **preview_volumes_before(self.hass, new_speakers),
+        }
+        await self._async_save(plan)
 
     async def _async_tick(self, scheduled: datetime) -> None:
         """Advance the session when one of its moments has come."""
