@@ -320,6 +320,33 @@ async def test_a_speaker_that_always_fails_does_not_hold_the_room(
     assert issues_of(hass, "device_failed", entry) == []
 
 
+async def test_a_failed_device_notice_clears_after_a_reload(
+    hass: HomeAssistant,
+    speaker: FakeSpeaker,
+    faults: Faults,
+) -> None:
+    """The notice of a device that failed goes when it answers, after a reload too.
+
+    The room's devices that failed are read back from the notice a reload (or a
+    restart) finds, so a device that answers again still takes its name off it.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="off")
+    )
+    await call(hass, "start", config_entry_id=entry.entry_id, minutes=10)
+    for service in ("media_pause", "media_stop", "volume_set"):
+        faults.always[f"speaker {service}"] = TimeoutError()
+    await call(hass, "stop", config_entry_id=entry.entry_id, fade=False)
+    assert len(issues_of(hass, "device_failed", entry)) == 1
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(issues_of(hass, "device_failed", entry)) == 1
+    faults.always.clear()
+    await call(hass, "start", config_entry_id=entry.entry_id, minutes=10)
+    assert issues_of(hass, "device_failed", entry) == []
+
+
 async def test_a_speaker_that_never_answers_times_out(
     hass: HomeAssistant,
     speaker: FakeSpeaker,

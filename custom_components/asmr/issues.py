@@ -28,11 +28,20 @@ class RoomIssues:
     """The repair issues of one room, and the devices whose last call failed."""
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Start with no failed device."""
+        """Start with the failed devices the room's notice names (after a reload)."""
         self._hass = hass
         self._entry = entry
         self._faults: dict[str, str] = {}
         """The devices whose last call failed, with what failed."""
+        issue = ir.async_get(hass).async_get_issue(
+            DOMAIN, f"device_failed_{entry.entry_id}"
+        )
+        if issue is not None and issue.translation_placeholders:
+            named = issue.translation_placeholders
+            self._faults = dict.fromkeys(
+                filter(None, named.get("entities", "").split(", ")),
+                named.get("error", ""),
+            )
 
     @property
     def _room_name(self) -> str:
