@@ -114,6 +114,21 @@ async def test_user_accepts_registered_but_unavailable_entity(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+@pytest.mark.parametrize("name", ["", "   "])
+async def test_user_needs_a_name(hass: HomeAssistant, name: str) -> None:
+    """A blank name is refused on its field, and nothing is created until one is given."""
+    result = await _user_flow(hass, {CONF_NAME: name, CONF_LIGHTS: ["light.bedroom"]})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "no_name"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: " Bedroom ", CONF_LIGHTS: ["light.bedroom"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Bedroom"
+
+
 async def test_user_same_name_aborts(hass: HomeAssistant) -> None:
     """A second room with the same name (any case) is already configured."""
     room_entry("Bedroom").add_to_hass(hass)

@@ -145,9 +145,12 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             name = user_input[CONF_NAME].strip()
-            await self.async_set_unique_id(slugify(name))
-            self._abort_if_unique_id_configured()
+            if name:
+                await self.async_set_unique_id(slugify(name))
+                self._abort_if_unique_id_configured()
             errors = _validate_targets(self.hass, user_input)
+            if not name:
+                errors[CONF_NAME] = "no_name"
             if not errors:
                 return self.async_create_entry(
                     title=name,
