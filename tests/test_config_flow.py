@@ -238,6 +238,26 @@ async def test_reconfigure_changes_targets(hass: HomeAssistant) -> None:
     }
 
 
+async def test_reconfigure_clears_an_emptied_field(hass: HomeAssistant) -> None:
+    """A field emptied in the form (the frontend then leaves its key out) is cleared.
+
+    The form suggests the room's lights and speakers rather than defaulting to them,
+    so leaving one out cannot bring the old ones back.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=["light.bedroom"], speakers=["media_player.bedroom"])
+    )
+    result = await entry.start_reconfigure_flow(hass)
+    fields = {str(key): key for key in result["data_schema"].schema}
+    assert fields[CONF_LIGHTS].description == {"suggested_value": ["light.bedroom"]}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SPEAKERS: ["media_player.bedroom"]}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert entry.data[CONF_LIGHTS] == []
+    assert entry.data[CONF_SPEAKERS] == ["media_player.bedroom"]
+
+
 async def test_options_offer_only_formats_that_work_here(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:

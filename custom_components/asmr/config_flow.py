@@ -97,15 +97,17 @@ def _own_players(hass: HomeAssistant) -> list[str]:
     ]
 
 
-def _targets_schema(
-    hass: HomeAssistant, lights: list[str], speakers: list[str]
-) -> dict[vol.Marker, Any]:
-    """Return the schema fields that choose a room's lights and speakers."""
+def _targets_schema(hass: HomeAssistant) -> dict[vol.Marker, Any]:
+    """Return the schema fields that choose a room's lights and speakers.
+
+    They have no defaults: the forms suggest the current choice instead, so a field
+    emptied in the form (whose key the frontend then leaves out) stays empty.
+    """
     return {
-        vol.Optional(CONF_LIGHTS, default=lights): EntitySelector(
+        vol.Optional(CONF_LIGHTS): EntitySelector(
             EntitySelectorConfig(domain="light", multiple=True)
         ),
-        vol.Optional(CONF_SPEAKERS, default=speakers): EntitySelector(
+        vol.Optional(CONF_SPEAKERS): EntitySelector(
             EntitySelectorConfig(
                 domain="media_player",
                 multiple=True,
@@ -166,23 +168,18 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
                     },
                     options=dict(DEFAULT_OPTIONS),
                 )
-        user_input = user_input or {}
         schema = vol.Schema(
             {
-                vol.Required(
-                    CONF_NAME, default=user_input.get(CONF_NAME, vol.UNDEFINED)
-                ): TextSelector(),
-                vol.Optional(
-                    CONF_AREA, default=user_input.get(CONF_AREA, vol.UNDEFINED)
-                ): AreaSelector(),
-                **_targets_schema(
-                    self.hass,
-                    user_input.get(CONF_LIGHTS, []),
-                    user_input.get(CONF_SPEAKERS, []),
-                ),
+                vol.Required(CONF_NAME): TextSelector(),
+                vol.Optional(CONF_AREA): AreaSelector(),
+                **_targets_schema(self.hass),
             }
         )
-        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -200,11 +197,10 @@ class AsmrConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_SPEAKERS: user_input.get(CONF_SPEAKERS, []),
                     },
                 )
-        current = user_input or entry.data
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema(
-                _targets_schema(self.hass, current[CONF_LIGHTS], current[CONF_SPEAKERS])
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(_targets_schema(self.hass)), user_input or entry.data
             ),
             errors=errors,
             description_placeholders={"name": entry.title},
