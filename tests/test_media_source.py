@@ -11,7 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
-from custom_components.asmr import engine, stream
+from custom_components.asmr import engine, media_source as media_source_module, stream
 from custom_components.asmr.const import DOMAIN
 from custom_components.asmr.engine import SAMPLE_RATE, SCENES, encoded_size
 from homeassistant.components import media_source
@@ -128,6 +128,32 @@ async def test_picture_is_a_png(
     assert await again.read() == png
     missing = await client.get("/api/asmr/picture/rain_on_mars.png")
     assert missing.status == HTTPStatus.NOT_FOUND
+
+
+async def test_a_picture_that_failed_is_drawn_again(
+    hass: HomeAssistant,
+    browser: None,
+    hass_client_no_auth: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A picture whose drawing failed is not kept: the next request draws it again."""
+    drawn = media_source_module.scene_picture
+    attempts: list[str] = []
+
+    def flaky(scene_id: str) -> bytes:
+        attempts.append(scene_id)
+        if len(attempts) == 1:
+            raise MemoryError
+        return drawn(scene_id)
+
+    monkeypatch.setattr(media_source_module, "scene_picture", flaky)
+    client = await hass_client_no_auth()
+    failed = await client.get("/api/asmr/picture/ocean_night.png")
+    assert failed.status == HTTPStatus.INTERNAL_SERVER_ERROR
+    again = await client.get("/api/asmr/picture/ocean_night.png")
+    assert again.status == HTTPStatus.OK
+    assert (await again.read()).startswith(b"\x89PNG")
+    assert attempts == ["ocean_night", "ocean_night"]
 
 
 async def test_scene_plays_on_a_real_speaker(

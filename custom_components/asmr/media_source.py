@@ -233,7 +233,13 @@ class ScenePictureView(HomeAssistantView):
             pictures[scene_id] = asyncio.ensure_future(
                 hass.async_add_executor_job(scene_picture, scene_id)
             )
-        png = await asyncio.shield(pictures[scene_id])
+        drawing = pictures[scene_id]
+        try:
+            png = await asyncio.shield(drawing)
+        except Exception:
+            if pictures.get(scene_id) is drawing:  # the next request draws it again
+                del pictures[scene_id]
+            raise
         return web.Response(
             body=png,
             content_type="image/png",

@@ -299,8 +299,8 @@ class RoomSession:
             scene = resolve_scene(defaults.scene, defaults.avoid, mixes=self.mixes)
         except EngineError:
             return
-        await self.hass.loop.run_in_executor(
-            None, warm_up, [layer.trigger for layer in scene.layers]
+        await self.hass.async_add_executor_job(
+            warm_up, [layer.trigger for layer in scene.layers]
         )
 
     async def async_shutdown(self) -> None:
