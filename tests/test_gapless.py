@@ -206,6 +206,43 @@ def test_cast_audio_already_rendered_never_changes() -> None:
     assert not again[16 * SR :].any()
 
 
+def test_a_cast_starts_from_silence_wherever_it_starts() -> None:
+    """A cast fades in over its own ``fade_in_s`` from its first frame, mid-session too.
+
+    A speaker that joins (or comes back, or resumes after a restart) while the session
+    plays at full level starts from silence; past the fade-in, and for a Range request
+    that starts there, the audio is the session's as it would be without it.
+    """
+    live = LiveEnvelope(
+        Envelope.session(fade_in=0, fade_at=60 * SR, end=70 * SR), lambda: 0
+    )
+
+    def cast(fade_in_s: float) -> SessionCast:
+        return SessionCast(
+            scene=SCENES["pink_noise"],
+            seed=5,
+            start=20 * SR,
+            stop=30 * SR,
+            fade_in_s=fade_in_s,
+            fade_out_s=0.0,
+            audio_format="wav",
+            envelope=live,
+        )
+
+    plain = np.concatenate(list(cast(0.0).blocks_from(0)))
+    faded = np.concatenate(list(cast(3.0).blocks_from(0)))
+    assert faded.shape == plain.shape
+    level = [
+        float(np.abs(faded[k * SR // 10 : (k + 1) * SR // 10]).max()) for k in range(30)
+    ]
+    assert level[0] < 0.01 * float(np.abs(plain[: SR // 10]).max())
+    assert all(b >= 0.8 * a for a, b in zip(level, level[1:], strict=False))
+    assert np.array_equal(faded[3 * SR :], plain[3 * SR :])
+    assert np.array_equal(
+        np.concatenate(list(cast(3.0).blocks_from(4 * SR))), plain[4 * SR :]
+    )
+
+
 def test_cast_renders_nothing_where_the_envelope_is_silent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

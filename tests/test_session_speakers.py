@@ -13,7 +13,9 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.asmr.casts import cast_registry
 from custom_components.asmr.const import DOMAIN
+from custom_components.asmr.session import CAST_FADE_IN_S
 from homeassistant.components.media_player import MediaPlayerState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -29,7 +31,9 @@ class DeviceSpeaker(FakeSpeaker):
         """Initialise an idle speaker that counts what it is asked to play."""
         super().__init__(Faults())
         self.played: list[str] = []
+        self.calls: list[str] = []
         self.online = True
+        self.ignores_volume_while_stopped = False
 
     @property
     def available(self) -> bool:
@@ -41,7 +45,15 @@ class DeviceSpeaker(FakeSpeaker):
     ) -> None:
         """Play a URL, and remember it."""
         self.played.append(media_id)
+        self.calls.append("play_media")
         await super().async_play_media(media_type, media_id, **kwargs)
+
+    async def async_set_volume_level(self, volume: float) -> None:
+        """Set the volume (ignored while stopped, as MPD does), and remember it."""
+        self.calls.append("volume_set")
+        if self.ignores_volume_while_stopped and self.state != MediaPlayerState.PLAYING:
+            return
+        await super().async_set_volume_level(volume)
 
     def device_sets(self, state: MediaPlayerState, content: str | None) -> None:
         """Change state from the device's side (no Home Assistant user, no context)."""
@@ -49,12 +61,13 @@ class DeviceSpeaker(FakeSpeaker):
         self._attr_media_content_id = content
         self.async_write_ha_state()
 
-    def blip(self, online: bool) -> None:
-        """Drop off the network, or come back idle."""
+    def blip(self, online: bool, *, volume: float | None = 0.5) -> None:
+        """Drop off the network, or come back idle (a stopped MPD shows no volume)."""
         self.online = online
         if online:
             self._attr_state = MediaPlayerState.IDLE
             self._attr_media_content_id = None
+            self._attr_volume_level = volume
         self.async_write_ha_state()
 
 
@@ -168,6 +181,30 @@ async def test_speaker_back_from_unavailable_gets_the_stream_again(
     assert len(speaker.played) == 2
     assert _start_frame(speaker.played[-1]) == 6 * 60 * 48000
     assert hass.states.get(SPEAKER).state == MediaPlayerState.PLAYING
+
+
+async def test_speaker_back_without_a_volume_plays_first_then_gets_its_volume(
+    hass: HomeAssistant, speaker: DeviceSpeaker, freezer: FrozenDateTimeFactory
+) -> None:
+    """A speaker that comes back showing no volume (a stopped MPD) is cast, then set.
+
+    Such a speaker ignores a volume while stopped, so a volume set before the cast
+    would leave it at its old level; the cast starts from silence (its own fade-in),
+    so the session's volume is in place before anything is heard.
+    """
+    entry_id = await _start(hass, freezer)
+    speaker.ignores_volume_while_stopped = True
+    speaker.blip(online=False)
+    await hass.async_block_till_done()
+    speaker.blip(online=True, volume=None)
+    speaker.calls.clear()
+    await hass.async_block_till_done()
+    assert speaker.calls == ["play_media", "volume_set"]
+    assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.25
+    room = hass.config_entries.async_get_entry(entry_id).runtime_data
+    token = room.plan.token
+    name = speaker.played[-1].rsplit("/", 1)[1]
+    assert cast_registry(hass).lookup(token, name).fade_in_s == CAST_FADE_IN_S
 
 
 async def test_speaker_that_connects_late_after_a_restart_gets_the_stream(

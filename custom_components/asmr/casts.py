@@ -181,8 +181,9 @@ class SessionCast(Cast):
     The file runs from ``start`` to ``stop`` (the cast's horizon, past the session's
     planned end): after the envelope's end it is silence, so the speaker still plays
     (and still takes a volume) when the session ends it, and an extend that stays
-    within the horizon needs no new cast. ``fade_in_s`` and ``fade_out_s`` are unused:
-    the envelope is the session's fades.
+    within the horizon needs no new cast. The envelope is the session's fades;
+    ``fade_in_s`` is the cast's own, from its first frame: a speaker that joins while
+    the session plays at full level starts from silence. ``fade_out_s`` is unused.
     """
 
     envelope: LiveEnvelope
@@ -196,11 +197,17 @@ class SessionCast(Cast):
         (deterministically) where the envelope comes back.
         """
         position = self.start + frame
+        rise = round(self.fade_in_s * SAMPLE_RATE)
         blocks: Iterator[NDArray[np.float32]] | None = None
         try:
             while position < self.stop:
                 count = min(BLOCK_FRAMES, self.stop - position)
                 gains = self.envelope.claim(position, count)
+                if gains is not None and position - self.start < rise:
+                    t = (np.arange(count) + (position - self.start)) / rise
+                    gains = gains * (
+                        0.5 - 0.5 * np.cos(np.pi * np.minimum(t, 1.0))
+                    ).astype(np.float32)
                 if gains is None:
                     _closed(blocks)
                     blocks = None

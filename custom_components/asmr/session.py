@@ -94,6 +94,9 @@ RECOVER_SECONDS: Final = 5.0
 """How fast the sound comes back to full when an extend interrupts its fade-out."""
 MAX_RECASTS: Final = 3
 """How often a dropped speaker is cast again within one session before the user is told."""
+CAST_FADE_IN_S: Final = 3.0
+"""Every cast starts from silence over this long: a speaker that joins, comes back or
+resumes mid-session is given its volume before it is heard."""
 SETTLE_SECONDS: Final = 5.0
 """A speaker that goes quiet this close to the end has simply finished."""
 TAIL_SECONDS: Final = 10.0
@@ -894,7 +897,7 @@ class RoomSession:
             start=start,
             stop=max(plan.frame_at(plan.ends_at), start)
             + round(HORIZON_SECONDS * SAMPLE_RATE),
-            fade_in_s=0.0,
+            fade_in_s=CAST_FADE_IN_S,
             fade_out_s=0.0,
             audio_format=plan.audio_format,
             envelope=self._live,

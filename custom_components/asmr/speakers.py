@@ -181,21 +181,23 @@ async def async_play(
 ) -> list[str]:
     """Cast a stream to speakers at a volume; return the speakers that took it.
 
-    A speaker listed in ``volumes_before`` without a volume (a stopped MPD shows none)
-    starts playing first, and the volume it plays at is written into
-    ``volumes_before`` before the session's volume is set: the session's stream
-    starts from silence, so nothing is heard at the old volume meanwhile.
+    A speaker that shows no volume (a stopped MPD shows none, and takes none) starts
+    playing first and gets the volume after; one listed in ``volumes_before`` without
+    a volume has the volume it plays at written there first. Every cast starts from
+    silence, so nothing is heard at the old volume meanwhile.
     """
 
     async def one(entity_id: str) -> bool:
-        if not is_available(hass.states.get(entity_id)):
+        state = hass.states.get(entity_id)
+        if not is_available(state) or state is None:
             return False
         learn = volumes_before is not None and (
             entity_id in volumes_before and volumes_before[entity_id] is None
         )
+        play_first = learn or state.attributes.get(ATTR_MEDIA_VOLUME_LEVEL) is None
         set_volume = {ATTR_ENTITY_ID: entity_id, ATTR_MEDIA_VOLUME_LEVEL: volume}
         errors: list[Exception | None] = []
-        if volume is not None and not learn:
+        if volume is not None and not play_first:
             errors.append(await _call(hass, SERVICE_VOLUME_SET, set_volume, context))
         played = await _call(
             hass,
@@ -209,10 +211,8 @@ async def async_play(
         )
         if learn and volumes_before is not None:
             volumes_before[entity_id] = volumes(hass, [entity_id]).get(entity_id)
-            if volume is not None:
-                errors.append(
-                    await _call(hass, SERVICE_VOLUME_SET, set_volume, context)
-                )
+        if play_first and volume is not None:
+            errors.append(await _call(hass, SERVICE_VOLUME_SET, set_volume, context))
         _report_once(report, entity_id, "play", [*errors, played])
         return played is None
 
