@@ -419,6 +419,31 @@ async def test_disabling_a_room_ends_its_session(
     assert len(played) == 1
 
 
+async def test_a_speaker_that_hides_what_it_plays_is_stopped_before_its_volume(
+    hass: HomeAssistant, played: list[ServiceCall]
+) -> None:
+    """A playing speaker that reports no content (some renderers) is taken as ours.
+
+    At an immediate stop it is stopped first and only then given its louder volume
+    back, so the old volume never meets the session's sound.
+    """
+    entry = await add_room(hass, room_entry(lights=[], speakers=[SPEAKER]))
+    await _start(hass, entry.entry_id)
+    hass.states.async_set(SPEAKER, "playing", {"volume_level": 0.25})
+    calls = async_capture_events(hass, EVENT_CALL_SERVICE)
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    speaker_calls = [
+        c.data["service"] for c in calls if c.data["domain"] == "media_player"
+    ]
+    assert speaker_calls == ["media_stop", "volume_set"]
+
+
 async def test_reconfiguring_a_room_mid_session_moves_the_session(
     hass: HomeAssistant, played: list[ServiceCall]
 ) -> None:

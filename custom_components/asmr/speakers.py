@@ -60,6 +60,20 @@ def is_ours(state: State | None, marker: str) -> bool:
     return marker in str(state.attributes.get(ATTR_MEDIA_CONTENT_ID) or "")
 
 
+def may_be_ours(state: State | None, marker: str) -> bool:
+    """Return whether a speaker may be playing our stream.
+
+    It shows our stream, or it plays and shows nothing: some renderers never report
+    what they play.
+    """
+    if state is None or not marker:
+        return False
+    return is_ours(state, marker) or (
+        state.state == MediaPlayerState.PLAYING
+        and state.attributes.get(ATTR_MEDIA_CONTENT_ID) is None
+    )
+
+
 def classify(
     old: State | None,
     new: State | None,
@@ -89,9 +103,8 @@ def _change(old: State | None, new: State | None, marker: str) -> SpeakerEvent:
     """Return what a change of state shows, before asking who made it and when."""
     if new is None or not is_available(new):
         return SpeakerEvent.NONE
-    has_content = new.attributes.get(ATTR_MEDIA_CONTENT_ID) is not None
     if new.state == MediaPlayerState.PLAYING:
-        if is_ours(new, marker) or not has_content:
+        if may_be_ours(new, marker):
             return SpeakerEvent.NONE
         return SpeakerEvent.TAKEN_OVER
     if old is None or not is_available(old):
@@ -242,7 +255,7 @@ async def async_stop(
         state = hass.states.get(entity_id)
         if not is_available(state) or state is None:
             return True
-        ours = is_ours(state, marker)
+        ours = may_be_ours(state, marker)
         target = {ATTR_ENTITY_ID: entity_id}
         errors: list[Exception | None] = []
         paused = stopped = not ours
