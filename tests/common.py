@@ -23,7 +23,7 @@ from custom_components.asmr.const import (
 from homeassistant.components.demo.light import DemoLight
 from homeassistant.components.light.const import ColorMode
 from homeassistant.const import CONF_NAME
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
@@ -85,6 +85,19 @@ async def setup_entities(
     await hass.async_block_till_done()
 
 
+class PluggedLight(DemoLight):
+    """A demo light whose power can go and come back, as a bulb's does."""
+
+    @callback
+    def power(self, *, on: bool | None, brightness: int = 255) -> None:
+        """Lose power (None: unavailable), or get it back on or off."""
+        self._available = on is not None
+        if on is not None:
+            self._state = on
+            self._brightness = brightness
+        self.async_write_ha_state()
+
+
 async def setup_lights(hass: HomeAssistant) -> list[str]:
     """Set up two of Home Assistant's demo lights: a white one and a colour-only one."""
     entities = [
@@ -96,7 +109,7 @@ async def setup_lights(hass: HomeAssistant) -> list[str]:
             brightness=255,
             ct=4000,
         ),
-        DemoLight(
+        PluggedLight(
             unique_id="colour",
             device_name="Colour lamp",
             state=False,

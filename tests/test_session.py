@@ -19,7 +19,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.asmr.const import CONF_LIGHTS, CONF_SPEAKERS, DOMAIN
-from homeassistant.components.light import ATTR_BRIGHTNESS
+from homeassistant.components.light import (
+    ATTR_BRIGHTNESS,
+    DATA_COMPONENT as LIGHT_COMPONENT,
+)
 from homeassistant.config_entries import ConfigEntryDisabler
 from homeassistant.const import (
     EVENT_CALL_SERVICE,
@@ -33,7 +36,14 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .common import BED_LIGHT, COLOUR_LIGHT, add_room, room_entry, setup_lights
+from .common import (
+    BED_LIGHT,
+    COLOUR_LIGHT,
+    PluggedLight,
+    add_room,
+    room_entry,
+    setup_lights,
+)
 
 SPEAKER = "media_player.bedroom"
 STORE_KEY = "asmr.{entry_id}"
@@ -177,6 +187,35 @@ async def test_light_changed_by_hand_is_left_alone(
     assert hass.states.get(BED_LIGHT).state == STATE_ON
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 200
     assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+
+
+async def test_a_light_unavailable_at_the_start_is_not_left_on(
+    hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
+) -> None:
+    """A light that comes back during the session is put back off at the end.
+
+    Nothing is known of how it was before the session, so "as before" is off: a bulb
+    whose power came back mid-session does not glow on all night.
+    """
+    colour = hass.data[LIGHT_COMPONENT].get_entity(COLOUR_LIGHT)
+    assert isinstance(colour, PluggedLight)
+    colour.power(on=None)
+    entry = await add_room(
+        hass,
+        room_entry(
+            lights=[BED_LIGHT, COLOUR_LIGHT], speakers=[SPEAKER], end_action="restore"
+        ),
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    colour.power(on=True)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
 
 async def test_unavailable_speaker_does_not_stop_the_lights(

@@ -174,11 +174,16 @@ def is_available(state: State | None) -> bool:
 
 
 def snapshot(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, LightSnapshot]:
-    """Return the current state of the available lights among ``entity_ids``."""
+    """Return the current state of each light, to put it back as it is now.
+
+    A light that is unavailable has no state to keep: it is taken as off, so that if
+    it comes back during the session it is put back off, not left glowing.
+    """
     return {
         entity_id: LightSnapshot.of(state)
-        for entity_id in entity_ids
         if is_available(state := hass.states.get(entity_id)) and state is not None
+        else LightSnapshot(on=False)
+        for entity_id in entity_ids
     }
 
 
