@@ -88,12 +88,13 @@ async def _start(
     hass: HomeAssistant,
     played: list[ServiceCall],
     name: str = "Bedroom",
+    speakers: list[str] | None = None,
     **options: Any,
 ) -> str:
     """Add a room, start a session in it, and return the URL it cast."""
     entry = await add_room(
         hass,
-        room_entry(name=name, lights=[], speakers=[SPEAKER], **options),
+        room_entry(name=name, lights=[], speakers=speakers or [SPEAKER], **options),
     )
     await hass.services.async_call(
         DOMAIN,
@@ -126,6 +127,8 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_limits_follow_the_design() -> None:
     """Pacing is 120 s burst then 120 s ahead; 4 responses per token, 16 in all.
 
+    A token of a room of more than two speakers allows two responses for each.
+
     A running session's stream, whose audio can still change, keeps a short lead: a
     10 s burst, then 5 s ahead of real time.
     """
@@ -134,6 +137,7 @@ def test_limits_follow_the_design() -> None:
     assert stream.LIVE_BURST_SECONDS == 10
     assert stream.LIVE_AHEAD_SECONDS == 5
     assert stream.MAX_RESPONSES_PER_TOKEN == 4
+    assert stream.RESPONSES_PER_SPEAKER == 2
     assert stream.MAX_RESPONSES == 16
 
 
@@ -247,6 +251,32 @@ async def test_fifth_response_per_token_is_refused(
         again = await client.get(url)
         assert again.status == 200
         again.close()
+        for response in open_:
+            response.close()
+        await _until(lambda: stream.active_responses(hass) == 0, "all closed")
+
+
+async def test_a_room_of_many_speakers_streams_to_each(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    paced: tuple[float, float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past four speakers, a session's token allows two responses for each speaker.
+
+    Every speaker of a room of six gets its stream (and each could be cast again while
+    its old response lingers); one response past that is refused.
+    """
+    RenderSpy(monkeypatch)
+    room = [f"media_player.speaker_{k}" for k in range(6)]
+    for speaker in room:
+        hass.states.async_set(speaker, "idle", {"volume_level": 0.5})
+    url = await _start(hass, played, speakers=room, audio_format="mp3")
+    async with aiohttp.ClientSession() as client:
+        open_ = [await client.get(url) for _ in range(12)]
+        assert [r.status for r in open_] == [200] * 12
+        async with client.get(url) as refused:
+            assert refused.status == 429
         for response in open_:
             response.close()
         await _until(lambda: stream.active_responses(hass) == 0, "all closed")

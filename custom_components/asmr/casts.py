@@ -63,6 +63,8 @@ class Cast:
     fade_in_s: float
     fade_out_s: float
     audio_format: str
+    speakers: int = 1
+    """How many speakers the cast's session streams to (its room's speakers)."""
 
     LIVE: ClassVar[bool] = False
     """Whether the audio still to come can change while it streams (see ``SessionCast``)."""

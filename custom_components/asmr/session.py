@@ -900,6 +900,7 @@ class RoomSession:
             fade_in_s=CAST_FADE_IN_S,
             fade_out_s=0.0,
             audio_format=plan.audio_format,
+            speakers=len(self._speakers),
             envelope=self._live,
         )
         self._horizon = min(self._horizon or cast.stop, cast.stop)

@@ -56,7 +56,10 @@ LIVE_BURST_SECONDS = 10.0
 LIVE_AHEAD_SECONDS = 5.0
 """How far ahead of real time a stream whose audio can still change may render."""
 MAX_RESPONSES_PER_TOKEN = 4
-"""Responses in flight for one session token; one more is answered 429."""
+"""Responses in flight for one session token; one more is answered 429. A room of more
+than two speakers allows two for each (a speaker cast again overlaps its old one)."""
+RESPONSES_PER_SPEAKER = 2
+"""Responses in flight a session token allows for each of its room's speakers."""
 MAX_RESPONSES = 16
 """Responses in flight for all streams together; one more is answered 503."""
 RETRY_AFTER_SECONDS = 30
@@ -164,9 +167,13 @@ class StreamRegistry:
             return len(self._responses.get(key, ()))
         return sum(len(responses) for responses in self._responses.values())
 
-    def refusal(self, key: str) -> HTTPStatus | None:
-        """Return the status refusing one more response for ``key``, if over a cap."""
-        if self.count(key) >= MAX_RESPONSES_PER_TOKEN:
+    def refusal(self, key: str, allowed: int) -> HTTPStatus | None:
+        """Return the status refusing one more response for ``key``, if over a cap.
+
+        ``key`` may have ``allowed`` responses in flight; all keys together
+        ``MAX_RESPONSES``.
+        """
+        if self.count(key) >= allowed:
             return HTTPStatus.TOO_MANY_REQUESTS
         if self.count() >= MAX_RESPONSES:
             return HTTPStatus.SERVICE_UNAVAILABLE
@@ -320,7 +327,8 @@ class AsmrStreamView(HomeAssistantView):
             return response
         registry = _registry(hass)
         key = self.stream_key(token, name)
-        if (refused := registry.refusal(key)) is not None:
+        allowed = max(MAX_RESPONSES_PER_TOKEN, RESPONSES_PER_SPEAKER * cast.speakers)
+        if (refused := registry.refusal(key, allowed)) is not None:
             _LOGGER.debug("Refused a stream of %s: %s", name, refused.phrase)
             return web.Response(
                 status=refused, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
