@@ -218,6 +218,39 @@ async def test_a_light_unavailable_at_the_start_is_not_left_on(
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
 
+async def test_a_light_unavailable_at_the_end_is_put_back_when_it_returns(
+    hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
+) -> None:
+    """A glowing light that drops off the network at the end is put back on its return.
+
+    A bulb that comes back after the end (on, as bulbs come back) is turned off as the
+    end action says, instead of glowing all night.
+    """
+    colour = hass.data[LIGHT_COMPONENT].get_entity(COLOUR_LIGHT)
+    assert isinstance(colour, PluggedLight)
+    entry = await add_room(
+        hass, room_entry(lights=[COLOUR_LIGHT], speakers=[], end_action="restore")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
+    freezer.tick(timedelta(minutes=29, seconds=50))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    colour.power(on=None)
+    freezer.tick(timedelta(seconds=20))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_UNAVAILABLE
+
+    colour.power(on=True, brightness=40)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+    colour.power(on=True)  # turned on again later by someone: left alone
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
+
+
 async def test_unavailable_speaker_does_not_stop_the_lights(
     hass: HomeAssistant, played: list[ServiceCall], issue_registry: ir.IssueRegistry
 ) -> None:

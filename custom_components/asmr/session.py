@@ -160,6 +160,8 @@ class RoomSession:
         self._timer_generation = 0
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_states: CALLBACK_TYPE | None = None
+        self._unsub_returning: CALLBACK_TYPE | None = None
+        """Stops watching the lights an end could not reach (see ``_await_return``)."""
         self._mixer: str | None = None
 
     # -- what the faces read ------------------------------------------------------
@@ -316,6 +318,7 @@ class RoomSession:
         async with self._lock:
             self._cancel_timer()
             self._untrack_targets()
+            self._stop_awaiting_return()
             self._forget_casts()
             self._plan = None
 
@@ -549,6 +552,7 @@ class RoomSession:
             ]
         )
 
+        self._stop_awaiting_return()  # the new session remembers them as they are
         previous = self._plan
         if previous is not None:
             await self._async_end(EndReason.REPLACED, touch_targets=False)
@@ -1005,6 +1009,9 @@ class RoomSession:
             ):
                 speakers_left.append(entity_id)
         lights_left = self._controlled_lights()
+        unreachable = [
+            e for e in lights_left if not lights.is_available(self.hass.states.get(e))
+        ]
         self._plan = None
         if touch_targets:
             own = self._context(context)
@@ -1028,6 +1035,7 @@ class RoomSession:
                 )
                 if not speakers_left and not lights_left:
                     break
+            self._await_return(plan, unreachable)
         # A session's casts outlive its plan by the moments its end needs to pause the
         # speakers and put their volume back.
         self._forget_casts()
@@ -1047,6 +1055,50 @@ class RoomSession:
             context=context,
         )
         self._notify()
+
+    def _await_return(self, plan: Plan, entity_ids: list[str]) -> None:
+        """Put lights that were unavailable at the end as it says once they come back.
+
+        A bulb that drops off the network at the end (or loses power) comes back later,
+        often on: it is put back then, once, instead of glowing all night. The watch
+        ends when every such light has been put back or a new session starts.
+        """
+        self._stop_awaiting_return()
+        if plan.end_action is EndAction.KEEP or not entity_ids:
+            return
+        _LOGGER.warning(
+            "%s could not be put back at the end of the ASMR session in %s "
+            "(unavailable); it will be when it comes back",
+            ", ".join(entity_ids),
+            self.name,
+        )
+        waiting = set(entity_ids)
+
+        @callback
+        def returned(event: Event[EventStateChangedData]) -> None:
+            entity_id = event.data["entity_id"]
+            if entity_id not in waiting or not lights.is_available(
+                event.data["new_state"]
+            ):
+                return
+            waiting.discard(entity_id)
+            if not waiting:
+                self._stop_awaiting_return()
+            self.entry.async_create_background_task(
+                self.hass,
+                self._async_lights_back(plan, [entity_id], self._context(None)),
+                f"{DOMAIN} put back {entity_id}",
+            )
+
+        self._unsub_returning = async_track_state_change_event(
+            self.hass, entity_ids, returned
+        )
+
+    def _stop_awaiting_return(self) -> None:
+        """Stop watching for lights an end could not reach."""
+        if self._unsub_returning:
+            self._unsub_returning()
+            self._unsub_returning = None
 
     async def _async_glow(
         self,
