@@ -847,6 +847,9 @@ class RoomSession:
         try:
             base_url = self._base_url()
         except HomeAssistantError:
+            _LOGGER.warning(
+                "Cannot cast to %s again in %s: no internal URL", entity_id, self.name
+            )
             return
         await self._async_cast([entity_id], base_url, dt_util.utcnow(), context=None)
 
@@ -866,6 +869,9 @@ class RoomSession:
         try:
             base_url = self._base_url()
         except HomeAssistantError:
+            _LOGGER.warning(
+                "Cannot cast to %s again in %s: no internal URL", entity_id, self.name
+            )
             return
         await self._async_cast([entity_id], base_url, now, context=None)
 
