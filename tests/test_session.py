@@ -26,11 +26,12 @@ from homeassistant.components.light import (
 from homeassistant.config_entries import ConfigEntryDisabler
 from homeassistant.const import (
     EVENT_CALL_SERVICE,
+    EVENT_HOMEASSISTANT_STARTED,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import Context, HomeAssistant, ServiceCall
+from homeassistant.core import Context, CoreState, HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -378,6 +379,79 @@ async def test_restart_mid_session_resumes(
         played[-1].data["media_content_id"].rsplit("-", 1)[1].split(".")[0]
     )
     assert start_frame == 10 * 60 * 48000
+
+
+async def test_a_stop_while_home_assistant_starts_ends_the_stored_session(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stop that comes before Home Assistant has started ends the session it stored.
+
+    The session resumes only once Home Assistant has started; a stop (or a start)
+    before then acts on the stored session instead of finding nothing playing.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.set_state(CoreState.starting)
+    freezer.tick(timedelta(minutes=5))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    ended = async_capture_events(hass, "asmr_session_ended")
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert [e.data["reason"] for e in ended] == ["stopped"]
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert len(played) == 1  # nothing resumed
+
+
+async def test_a_start_while_home_assistant_starts_replaces_the_stored_session(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A start before Home Assistant has started replaces the stored session.
+
+    The lights are put back at the end as they were before the first session.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    ended = async_capture_events(hass, "asmr_session_ended")
+    await _start(hass, entry.entry_id, scene="ocean_night", minutes=30)
+    assert [e.data["reason"] for e in ended] == ["replaced"]
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.plan is not None
+    assert entry.runtime_data.plan.scene == "ocean_night"
+    assert len(played) == 2  # the new session's cast only
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
 
 async def test_restart_after_the_end_finishes(

@@ -161,6 +161,8 @@ class RoomSession:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_states: CALLBACK_TYPE | None = None
         self._unsub_returning: CALLBACK_TYPE | None = None
+        self._waiting: Plan | None = None
+        """A stored session waiting for Home Assistant to start before it resumes."""
         """Stops watching the lights an end could not reach (see ``_await_return``)."""
         self._mixer: str | None = None
 
@@ -263,6 +265,8 @@ class RoomSession:
         if plan is None and error is None:
             return
 
+        self._waiting = plan
+
         async def resume(hass: HomeAssistant) -> None:
             if plan is not None:
                 await self.async_restored(plan)
@@ -321,6 +325,7 @@ class RoomSession:
             self._stop_awaiting_return()
             self._forget_casts()
             self._plan = None
+            self._waiting = None
 
     # -- events ----------------------------------------------------------------------
 
@@ -329,6 +334,7 @@ class RoomSession:
     ) -> datetime:
         """Start a scene in the room, replacing a running one; return its end."""
         async with self._lock:
+            self._adopt_waiting()
             return await self._async_start(request, context=context)
 
     async def async_stop(
@@ -344,6 +350,7 @@ class RoomSession:
         session was stopped.
         """
         async with self._lock:
+            self._adopt_waiting()
             if self._plan is None or scene not in (None, self._plan.scene):
                 return False
             await self._async_stop(fade=fade, context=context)
@@ -354,6 +361,7 @@ class RoomSession:
     ) -> datetime:
         """Move the running session's end ``minutes`` later; return the new end."""
         async with self._lock:
+            self._adopt_waiting()
             return await self._async_extend(minutes, context=context)
 
     async def async_set_default_scene(self, scene_id: str) -> None:
@@ -495,9 +503,30 @@ class RoomSession:
             self._notify()
 
     async def async_restored(self, plan: Plan) -> None:
-        """Resume a stored session after a restart, or end it if its end has passed."""
+        """Resume a stored session after a restart, or end it if its end has passed.
+
+        Nothing happens if a start or stop took the stored session up meanwhile, unless
+        it left it running (an extend): then it resumes as it is now.
+        """
         async with self._lock:
+            if self._waiting is not plan and self._plan is not plan:
+                return
+            self._waiting = None
+            if self._plan is plan:
+                self._plan = None
             await self._async_restored(plan)
+
+    def _adopt_waiting(self) -> None:
+        """Take up the stored session an event found still waiting to resume.
+
+        A start, stop or extend that comes while Home Assistant is still starting acts
+        on it (replaces, ends or extends it) instead of finding nothing playing; the
+        sound and lights come back, if it is still running, once Home Assistant has
+        started.
+        """
+        if self._plan is None and self._waiting is not None:
+            self._plan, self._waiting = self._waiting, None
+            self.phase = Phase.PLAYING
 
     async def async_restored_invalid(self, *, data: Any, error: str) -> None:
         """End a stored session this version cannot resume, and tell the user once."""
