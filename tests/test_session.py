@@ -454,6 +454,38 @@ async def test_a_start_while_home_assistant_starts_replaces_the_stored_session(
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
 
+async def test_an_extend_while_home_assistant_starts_resumes_the_longer_session(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An extend before Home Assistant has started moves the stored session's end.
+
+    Once Home Assistant has started, the session resumes with its new end.
+    """
+    entry = await add_room(hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER]))
+    ends_at = dt_util.parse_datetime(await _start(hass, entry.entry_id, minutes=30))
+    assert ends_at is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        DOMAIN,
+        "extend",
+        {"config_entry_id": entry.entry_id, "minutes": 15},
+        blocking=True,
+    )
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "playing"
+    end = dt_util.parse_datetime(hass.states.get("sensor.bedroom_session_end").state)
+    assert end == ends_at + timedelta(minutes=15)
+    assert len(played) == 2  # the resumed cast
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+
+
 async def test_restart_after_the_end_finishes(
     hass: HomeAssistant,
     played: list[ServiceCall],
