@@ -347,6 +347,51 @@ async def test_a_failed_device_notice_clears_after_a_reload(
     assert issues_of(hass, "device_failed", entry) == []
 
 
+async def test_an_end_is_stored_before_the_devices_are_put_back(
+    hass: HomeAssistant,
+    speaker: FakeSpeaker,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A stop is stored at once, before the devices are put back.
+
+    A restart while they are still being put back ends the session again rather
+    than resuming it.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="off")
+    )
+    await call(hass, "start", config_entry_id=entry.entry_id, minutes=10)
+    speaker.gate = asyncio.Event()  # the speaker takes its time
+    speaker.entered.clear()
+    stop = hass.async_create_task(
+        call(hass, "stop", config_entry_id=entry.entry_id, fade=False)
+    )
+    await speaker.entered.wait()
+    stored = dict(hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"])
+    speaker.gate.set()
+    await stop
+    assert stored.get("ending") is True
+    assert stored["end_reason"] == "stopped"
+
+    # Home Assistant went down before the end was done: the store still holds it.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.services.async_call(
+        "light", "turn_on", {"entity_id": BED_LIGHT, "brightness": 38}, blocking=True
+    )
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}",
+        "data": stored,
+    }
+    ended = async_capture_events(hass, "asmr_session_ended")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert phase(hass) == "idle"
+    assert [e.data["reason"] for e in ended] == ["stopped"]
+    assert hass.states.get(BED_LIGHT).state == "off"
+    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
+
+
 async def test_a_speaker_that_never_answers_times_out(
     hass: HomeAssistant,
     speaker: FakeSpeaker,

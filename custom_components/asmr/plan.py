@@ -147,6 +147,8 @@ class Plan:
     end_reason: EndReason = EndReason.TIMER
     envelope: Envelope = field(default_factory=lambda: _TIMED)
     """The gain of the session's sound over its frames (by default its timing's)."""
+    ending: bool = False
+    """Whether the session's end has begun: a restart before it is done finishes it."""
 
     def __post_init__(self) -> None:
         """Give a plan made without an envelope the one its timing gives."""
@@ -202,6 +204,7 @@ class Plan:
             "released": sorted(self.released),
             "end_reason": self.end_reason.value,
             "envelope": self.envelope.as_data(),
+            "ending": self.ending,
         }
 
     @classmethod
@@ -242,6 +245,7 @@ class Plan:
                     if "envelope" in data
                     else _TIMED
                 ),
+                ending=data.get("ending", False) is True,
             )
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
             raise ValueError(f"malformed stored session ({err!r})") from err

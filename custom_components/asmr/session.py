@@ -744,7 +744,7 @@ class RoomSession:
         self.phase = Phase.PLAYING
         self._track_targets()
         await self._async_follow_room(plan)
-        if now >= plan.ends_at:
+        if now >= plan.ends_at or plan.ending:
             await self._async_end(plan.end_reason)
             return
         self._schedule()  # first: the end comes whatever the devices do now
@@ -1049,6 +1049,10 @@ class RoomSession:
         ]
         self._plan = None
         if touch_targets:
+            # Stored first: a restart before the devices are done ends it again.
+            plan.ending = True
+            plan.end_reason = reason
+            await self._async_save(plan)
             own = self._context(context)
             for _round in range(2):
                 speakers_left = await self._attempt(
