@@ -18,7 +18,7 @@ from custom_components.asmr.const import DOMAIN
 from custom_components.asmr.session import CAST_FADE_IN_S
 from homeassistant.components.media_player import MediaPlayerState
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 
 from .common import BED_LIGHT, add_room, room_entry, setup_entities, setup_lights
 from .test_session_faults import SPEAKER, FakeSpeaker, Faults
@@ -165,6 +165,24 @@ async def test_speaker_that_drops_by_itself_gets_the_stream_from_now(
     assert len(speaker.played) == 2
     assert _start_frame(speaker.played[-1]) == 5 * 60 * 48000
     assert hass.states.get(SPEAKER).state == MediaPlayerState.PLAYING
+
+
+async def test_speakers_that_stop_while_home_assistant_stops_are_left_alone(
+    hass: HomeAssistant, speaker: DeviceSpeaker, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home Assistant closes the streams when it stops: that is no drop to cast again.
+
+    Casting again then would only count against the speaker's recasts, and a speaker
+    that runs out of them is left alone after the restart.
+    """
+    await _start(hass, freezer)
+    hass.set_state(CoreState.stopping)
+    try:
+        speaker.device_sets(MediaPlayerState.IDLE, None)
+        await hass.async_block_till_done()
+        assert len(speaker.played) == 1
+    finally:
+        hass.set_state(CoreState.running)
 
 
 async def test_speaker_back_from_unavailable_gets_the_stream_again(

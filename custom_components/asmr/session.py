@@ -1346,6 +1346,8 @@ class RoomSession:
             plan is None
             or entity_id in plan.released
             or event.context.id in self._contexts
+            # Stopping, Home Assistant closes the streams itself: no drop, no takeover.
+            or self.hass.is_stopping
         ):
             return
         if entity_id in self._lights:
