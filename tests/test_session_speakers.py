@@ -14,7 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.asmr.casts import cast_registry
-from custom_components.asmr.const import DOMAIN
+from custom_components.asmr.const import CONF_SPEAKERS, DOMAIN
 from custom_components.asmr.session import CAST_FADE_IN_S
 from homeassistant.components.media_player import MediaPlayerState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -34,6 +34,8 @@ class DeviceSpeaker(FakeSpeaker):
         self.calls: list[str] = []
         self.online = True
         self.ignores_volume_while_stopped = False
+        self.mixer = 0.8
+        """The volume a speaker that shows none plays at."""
 
     @property
     def available(self) -> bool:
@@ -47,11 +49,17 @@ class DeviceSpeaker(FakeSpeaker):
         self.played.append(media_id)
         self.calls.append("play_media")
         await super().async_play_media(media_type, media_id, **kwargs)
+        if self.volume_level is None:  # a stopped MPD shows its volume once playing
+            self._attr_volume_level = self.mixer
+            self.async_write_ha_state()
 
     async def async_set_volume_level(self, volume: float) -> None:
         """Set the volume (ignored while stopped, as MPD does), and remember it."""
         self.calls.append("volume_set")
-        if self.ignores_volume_while_stopped and self.state != MediaPlayerState.PLAYING:
+        if self.ignores_volume_while_stopped and self.state not in (
+            MediaPlayerState.PLAYING,
+            MediaPlayerState.PAUSED,
+        ):
             return
         await super().async_set_volume_level(volume)
 
@@ -223,6 +231,38 @@ async def test_speaker_back_without_a_volume_plays_first_then_gets_its_volume(
     token = room.plan.token
     name = speaker.played[-1].rsplit("/", 1)[1]
     assert cast_registry(hass).lookup(token, name).fade_in_s == CAST_FADE_IN_S
+
+
+async def test_a_speaker_put_in_mid_session_gets_its_volume_back(
+    hass: HomeAssistant, speaker: DeviceSpeaker, freezer: FrozenDateTimeFactory
+) -> None:
+    """A speaker put in the room mid-session, showing no volume, is put back after.
+
+    Its volume is learnt once it plays, as at a start, and goes back at the end.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[], minutes=60)
+    )
+    await hass.services.async_call(
+        DOMAIN, "start", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    speaker.ignores_volume_while_stopped = True
+    speaker.blip(online=True, volume=None)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_SPEAKERS: [SPEAKER]}
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert speaker.calls == ["play_media", "volume_set"]
+    assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.25
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.8
 
 
 async def test_speaker_that_connects_late_after_a_restart_gets_the_stream(

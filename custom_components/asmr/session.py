@@ -161,9 +161,9 @@ class RoomSession:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_states: CALLBACK_TYPE | None = None
         self._unsub_returning: CALLBACK_TYPE | None = None
+        """Stops watching the lights an end could not reach (see ``_await_return``)."""
         self._waiting: Plan | None = None
         """A stored session waiting for Home Assistant to start before it resumes."""
-        """Stops watching the lights an end could not reach (see ``_await_return``)."""
         self._mixer: str | None = None
 
     # -- what the faces read ------------------------------------------------------
@@ -285,6 +285,7 @@ class RoomSession:
                 self._plan = plan
                 self.phase = Phase.PLAYING
                 await self._async_end(EndReason.STOPPED)
+            self._stop_awaiting_return()  # a deleted room watches nothing
             await self._attempt("forgetting the session", self._store.async_remove())
         self._issues.clear_all()
 
@@ -347,10 +348,19 @@ class RoomSession:
         """Stop the room's session, fading out first unless ``fade`` is false.
 
         With a ``scene``, only if that scene is the one playing. Return whether a
-        session was stopped.
+        session was stopped. A stored session still waiting for Home Assistant to start
+        is marked as ending: it ends as soon as Home Assistant has started.
         """
         async with self._lock:
-            self._adopt_waiting()
+            waiting = self._waiting
+            if self._plan is None and waiting is not None and not waiting.ending:
+                if scene not in (None, waiting.scene):
+                    return False
+                # Ended once Home Assistant has started, when its devices are there.
+                waiting.ending = True
+                waiting.end_reason = EndReason.STOPPED
+                await self._async_save(waiting)
+                return True
             if self._plan is None or scene not in (None, self._plan.scene):
                 return False
             await self._async_stop(fade=fade, context=context)
@@ -519,13 +529,15 @@ class RoomSession:
     def _adopt_waiting(self) -> None:
         """Take up the stored session an event found still waiting to resume.
 
-        A start, stop or extend that comes while Home Assistant is still starting acts
-        on it (replaces, ends or extends it) instead of finding nothing playing; the
-        sound and lights come back, if it is still running, once Home Assistant has
-        started.
+        A start or extend that comes while Home Assistant is still starting acts on it
+        (replaces or extends it) instead of finding nothing playing; the sound and
+        lights come back, if it is still running, once Home Assistant has started. (A
+        stop marks it as ending, see ``async_stop``.) A session already ending is left
+        to end.
         """
-        if self._plan is None and self._waiting is not None:
-            self._plan, self._waiting = self._waiting, None
+        waiting = self._waiting
+        if self._plan is None and waiting is not None and not waiting.ending:
+            self._plan, self._waiting = waiting, None
             self.phase = Phase.PLAYING
 
     async def async_restored_invalid(self, *, data: Any, error: str) -> None:
@@ -769,9 +781,11 @@ class RoomSession:
         except HomeAssistantError:
             _LOGGER.warning("Cannot resume the sound in %s: no internal URL", self.name)
         else:
+            # Like a start's: a speaker put in without a volume shown has it learnt.
             await self._async_cast(
-                self._controlled_speakers(), base_url, now, context=own
+                self._controlled_speakers(), base_url, now, context=own, first=True
             )
+            await self._async_save(plan)
         self._notify()
 
     async def _async_follow_room(self, plan: Plan) -> None:
@@ -973,6 +987,9 @@ class RoomSession:
             try:
                 base_url = self._base_url()
             except HomeAssistantError:
+                _LOGGER.warning(
+                    "Cannot cast the session of %s again: no internal URL", self.name
+                )
                 return
             self._horizon = None  # the new casts replace the old ones on every speaker
             earlier = list(self._casts)
@@ -1107,11 +1124,18 @@ class RoomSession:
             return
         _LOGGER.warning(
             "%s could not be put back at the end of the ASMR session in %s "
-            "(unavailable); it will be when it comes back",
+            "(unavailable); waiting for it to come back",
             ", ".join(entity_ids),
             self.name,
         )
         waiting = set(entity_ids)
+
+        async def put_back(entity_id: str) -> None:
+            async with self._lock:
+                if self._plan is None:  # a session started since remembers it anew
+                    await self._async_lights_back(
+                        plan, [entity_id], self._context(None)
+                    )
 
         @callback
         def returned(event: Event[EventStateChangedData]) -> None:
@@ -1124,9 +1148,7 @@ class RoomSession:
             if not waiting:
                 self._stop_awaiting_return()
             self.entry.async_create_background_task(
-                self.hass,
-                self._async_lights_back(plan, [entity_id], self._context(None)),
-                f"{DOMAIN} put back {entity_id}",
+                self.hass, put_back(entity_id), f"{DOMAIN} put back {entity_id}"
             )
 
         self._unsub_returning = async_track_state_change_event(
