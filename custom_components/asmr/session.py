@@ -352,8 +352,7 @@ class RoomSession:
         is marked as ending: it ends as soon as Home Assistant has started.
         """
         async with self._lock:
-            waiting = self._waiting
-            if self._plan is None and waiting is not None and not waiting.ending:
+            if (waiting := self._takeable()) is not None:
                 if scene not in (None, waiting.scene):
                     return False
                 # Ended once Home Assistant has started, when its devices are there.
@@ -535,10 +534,19 @@ class RoomSession:
         stop marks it as ending, see ``async_stop``.) A session already ending is left
         to end.
         """
-        waiting = self._waiting
-        if self._plan is None and waiting is not None and not waiting.ending:
+        if (waiting := self._takeable()) is not None:
             self._plan, self._waiting = waiting, None
             self.phase = Phase.PLAYING
+
+    def _takeable(self) -> Plan | None:
+        """Return the stored session still waiting to resume that an event may act on.
+
+        None while a session runs, when none waits, or when the one waiting is ending.
+        """
+        waiting = self._waiting
+        if self._plan is None and waiting is not None and not waiting.ending:
+            return waiting
+        return None
 
     async def async_restored_invalid(self, *, data: Any, error: str) -> None:
         """End a stored session this version cannot resume, and tell the user once."""
@@ -807,25 +815,7 @@ class RoomSession:
             for e in plan.lights_before
             if e not in self._lights and e not in plan.released
         ]
-        if gone_speakers:
-            await self._attempt(
-                "stopping the speakers taken out of the room",
-                speakers.async_stop(
-                    self.hass,
-                    gone_speakers,
-                    marker=plan.token,
-                    volumes_before=plan.volumes_before,
-                    context=own,
-                    report=self._issues.device_result,
-                ),
-                gone_speakers,
-            )
-        if gone_lights:
-            await self._attempt(
-                "putting back the lights taken out of the room",
-                self._async_lights_back(plan, gone_lights, own),
-                gone_lights,
-            )
+        await self._async_put_back(plan, gone_speakers, gone_lights, own)
         new_lights = [
             e
             for e in self._lights
@@ -1072,22 +1062,8 @@ class RoomSession:
             await self._async_save(plan)
             own = self._context(context)
             for _round in range(2):
-                speakers_left = await self._attempt(
-                    "stopping the speakers",
-                    speakers.async_stop(
-                        self.hass,
-                        speakers_left,
-                        marker=plan.token,
-                        volumes_before=plan.volumes_before,
-                        context=own,
-                        report=self._issues.device_result,
-                    ),
-                    speakers_left,
-                )
-                lights_left = await self._attempt(
-                    "putting the lights back",
-                    self._async_lights_back(plan, lights_left, own),
-                    lights_left,
+                speakers_left, lights_left = await self._async_put_back(
+                    plan, speakers_left, lights_left, own
                 )
                 if not speakers_left and not lights_left:
                     break
@@ -1111,6 +1087,37 @@ class RoomSession:
             context=context,
         )
         self._notify()
+
+    async def _async_put_back(
+        self,
+        plan: Plan,
+        speaker_ids: list[str],
+        light_ids: list[str],
+        context: Context,
+    ) -> tuple[list[str], list[str]]:
+        """Stop speakers still playing the session, then put volumes and lights back.
+
+        Each step is tried whatever the other did; return the speakers and the lights
+        that failed.
+        """
+        speakers_left = await self._attempt(
+            "stopping the speakers",
+            speakers.async_stop(
+                self.hass,
+                speaker_ids,
+                marker=plan.token,
+                volumes_before=plan.volumes_before,
+                context=context,
+                report=self._issues.device_result,
+            ),
+            speaker_ids,
+        )
+        lights_left = await self._attempt(
+            "putting the lights back",
+            self._async_lights_back(plan, light_ids, context),
+            light_ids,
+        )
+        return speakers_left, lights_left
 
     def _await_return(self, plan: Plan, entity_ids: list[str]) -> None:
         """Put lights that were unavailable at the end as it says once they come back.
