@@ -81,6 +81,13 @@ async def _start(hass: HomeAssistant, entry_id: str, **data: Any) -> str:
     return str(response["ends_at"])
 
 
+async def _stop_now(hass: HomeAssistant, entry_id: str) -> None:
+    """Stop the room's session at once, through the action."""
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry_id, "fade": False}, blocking=True
+    )
+
+
 def _playing_our_stream(hass: HomeAssistant, played: list[ServiceCall]) -> None:
     """Show the speaker playing the session's last cast, as a real player would."""
     hass.states.async_set(
@@ -116,12 +123,7 @@ async def test_start_replaces_running_scene(
     assert hass.states.get("switch.bedroom_ocean_at_night").state == STATE_ON
     assert len(played) == 2
 
-    await hass.services.async_call(
-        DOMAIN,
-        "stop",
-        {"config_entry_id": entry.entry_id, "fade": False},
-        blocking=True,
-    )
+    await _stop_now(hass, entry.entry_id)
     await hass.async_block_till_done()
     assert [e.data["reason"] for e in ended] == ["replaced", "stopped"]
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
@@ -402,12 +404,7 @@ async def test_a_stop_while_home_assistant_starts_ends_the_stored_session(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     ended = async_capture_events(hass, "asmr_session_ended")
-    await hass.services.async_call(
-        DOMAIN,
-        "stop",
-        {"config_entry_id": entry.entry_id, "fade": False},
-        blocking=True,
-    )
+    await _stop_now(hass, entry.entry_id)
     await hass.async_block_till_done()
     assert ended == []  # its devices may not be there yet: it ends once started
 
@@ -446,12 +443,7 @@ async def test_a_start_while_home_assistant_starts_replaces_the_stored_session(
     assert entry.runtime_data.plan is not None
     assert entry.runtime_data.plan.scene == "ocean_night"
     assert len(played) == 2  # the new session's cast only
-    await hass.services.async_call(
-        DOMAIN,
-        "stop",
-        {"config_entry_id": entry.entry_id, "fade": False},
-        blocking=True,
-    )
+    await _stop_now(hass, entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
@@ -547,12 +539,7 @@ async def test_stream_token_head_range_and_404(
     forged = path.replace(token, "x" * len(token))
     assert (await client.get(forged)).status == 404
 
-    await hass.services.async_call(
-        DOMAIN,
-        "stop",
-        {"config_entry_id": entry.entry_id, "fade": False},
-        blocking=True,
-    )
+    await _stop_now(hass, entry.entry_id)
     assert (await client.get(path)).status == 404
 
 
@@ -611,12 +598,7 @@ async def test_a_speaker_that_hides_what_it_plays_is_stopped_before_its_volume(
     await _start(hass, entry.entry_id)
     hass.states.async_set(SPEAKER, "playing", {"volume_level": 0.25})
     calls = async_capture_events(hass, EVENT_CALL_SERVICE)
-    await hass.services.async_call(
-        DOMAIN,
-        "stop",
-        {"config_entry_id": entry.entry_id, "fade": False},
-        blocking=True,
-    )
+    await _stop_now(hass, entry.entry_id)
     await hass.async_block_till_done()
     speaker_calls = [
         c.data["service"] for c in calls if c.data["domain"] == "media_player"
@@ -662,12 +644,7 @@ async def test_reconfiguring_a_room_mid_session_moves_the_session(
     await hass.services.async_call(
         "light", "turn_on", {"entity_id": BED_LIGHT, "brightness": 100}, blocking=True
     )
-    await hass.services.async_call(
-        DOMAIN,
-        "stop",
-        {"config_entry_id": entry.entry_id, "fade": False},
-        blocking=True,
-    )
+    await _stop_now(hass, entry.entry_id)
     await hass.async_block_till_done()
     assert _phase(hass) == "idle"
     assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF

@@ -21,7 +21,7 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant
 
 from .common import BED_LIGHT, add_room, room_entry, setup_entities, setup_lights
-from .test_session_faults import SPEAKER, FakeSpeaker, Faults
+from .test_session_faults import SPEAKER, FakeSpeaker, Faults, call
 
 
 class DeviceSpeaker(FakeSpeaker):
@@ -255,13 +255,7 @@ async def test_a_speaker_put_in_mid_session_gets_its_volume_back(
     await hass.async_block_till_done()
     assert speaker.calls == ["play_media", "volume_set"]
     assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.25
-    await hass.services.async_call(
-        DOMAIN,
-        "stop",
-        {"config_entry_id": entry.entry_id, "fade": False},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await call(hass, "stop", config_entry_id=entry.entry_id, fade=False)
     assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.8
 
 
