@@ -551,14 +551,13 @@ def activity(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     span = np.arange(first, int(np.floor(t[-1] / g.period_s)) + 2)
     draws = hash_uniform(seed, _SALT + "/gesture", 4 * span[:, None] + np.arange(3))
     starts = g.period_s * (span + g.jitter * draws[:, 0])
-    j = np.searchsorted(starts, t, side="right") - 1
-    begin = starts[j]
-    length = starts[j + 1] - begin
-    grip_u, squeeze_u = draws[j, 1:3].T
-    gesture = span[j]
-    u = t - begin
-    grip = length * (g.grip_share + g.grip_share_extra * grip_u)
-    squeeze = length * (g.squeeze_share + g.squeeze_share_extra * squeeze_u)
+    # Each gesture's timing and strength, once per gesture (the last only bounds).
+    length = np.diff(starts)
+    grip = length * (g.grip_share + g.grip_share_extra * draws[:-1, 1])
+    squeeze = length * (g.squeeze_share + g.squeeze_share_extra * draws[:-1, 2])
+    press_s = np.minimum(g.press_s, g.press_share * squeeze)
+    end = grip + squeeze
+    gesture = span[:-1]
     # Squeezes alternate firmer and softer in pairs, and one gesture in every few only
     # fiddles with the sheet: any few gestures hold the same loudness, no two alike.
     swing = 2.0 * hash_uniform(seed, _SALT + "/swing", gesture // 2) - 1.0
@@ -568,10 +567,11 @@ def activity(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
         every * hash_uniform(seed, _SALT + "/light", gesture // every)
     )
     strength = np.where(light, g.fiddle_level * strength, strength)
-    end = grip + squeeze
-    press = _smooth((u - grip) / np.minimum(g.press_s, g.press_share * squeeze)) * (
-        _smooth((end - u) / g.ease_s)
-    )
+    # Then, at every time, where it is in its gesture.
+    j = np.searchsorted(starts, t, side="right") - 1
+    u = t - starts[j]
+    grip, end, strength = grip[j], end[j], strength[j]
+    press = _smooth((u - grip) / press_s[j]) * _smooth((end - u) / g.ease_s)
     swell = (1.0 - g.swell_depth) + g.swell_depth * wobble(
         t, seed=seed, salt=_SALT + "/swell", periods=g.swell_periods_s
     )
