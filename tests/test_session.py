@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.asmr.const import CONF_LIGHTS, CONF_SPEAKERS, DOMAIN
+from custom_components.asmr.session import RETURN_WATCH
 from homeassistant.components.light import (
     ATTR_BRIGHTNESS,
     DATA_COMPONENT as LIGHT_COMPONENT,
@@ -250,6 +251,36 @@ async def test_a_light_unavailable_at_the_end_is_put_back_when_it_returns(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
     colour.power(on=True)  # turned on again later by someone: left alone
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
+
+
+async def test_a_light_switched_on_long_after_the_end_is_left_alone(
+    hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
+) -> None:
+    """A bulb switched off at the wall during the session is not turned off next morning.
+
+    It is unavailable at the end; when the wall switch brings it back hours later,
+    someone wants it on. Only a return soon after the end (a network blip, power back)
+    is put back.
+    """
+    colour = hass.data[LIGHT_COMPONENT].get_entity(COLOUR_LIGHT)
+    assert isinstance(colour, PluggedLight)
+    entry = await add_room(
+        hass, room_entry(lights=[COLOUR_LIGHT], speakers=[], end_action="off")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    colour.power(on=None)
+    freezer.tick(timedelta(minutes=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_UNAVAILABLE
+
+    freezer.tick(RETURN_WATCH + timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    colour.power(on=True, brightness=255)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
 

@@ -90,6 +90,9 @@ type AsmrConfigEntry = ConfigEntry[RoomSession]
 STORAGE_VERSION: Final = 1
 EVENT_SESSION_STARTED: Final = "asmr_session_started"
 EVENT_SESSION_ENDED: Final = "asmr_session_ended"
+RETURN_WATCH: Final = timedelta(minutes=30)
+"""How long after an end a light it could not reach is put back when it returns: a bulb
+back from a network blip or a power cut is, one switched on at the wall later is not."""
 RECOVER_SECONDS: Final = 5.0
 """How fast the sound comes back to full when an extend interrupts its fade-out."""
 MAX_RECASTS: Final = 3
@@ -1124,7 +1127,9 @@ class RoomSession:
 
         A bulb that drops off the network at the end (or loses power) comes back later,
         often on: it is put back then, once, instead of glowing all night. The watch
-        ends when every such light has been put back or a new session starts.
+        ends when every such light has been put back, when a new session starts, or
+        ``RETURN_WATCH`` after the end: a bulb switched on at the wall the next morning
+        is meant to be on.
         """
         self._stop_awaiting_return()
         if plan.end_action is EndAction.KEEP or not entity_ids:
@@ -1158,9 +1163,29 @@ class RoomSession:
                 self.hass, put_back(entity_id), f"{DOMAIN} put back {entity_id}"
             )
 
-        self._unsub_returning = async_track_state_change_event(
-            self.hass, entity_ids, returned
+        unsub_states = async_track_state_change_event(self.hass, entity_ids, returned)
+
+        @callback
+        def give_up(_now: datetime) -> None:
+            if waiting:
+                _LOGGER.info(
+                    "Stopped waiting for %s to come back after the ASMR session in %s",
+                    ", ".join(sorted(waiting)),
+                    self.name,
+                )
+            unsub_states()
+            self._unsub_returning = None
+
+        unsub_timer = async_track_point_in_utc_time(
+            self.hass, give_up, dt_util.utcnow() + RETURN_WATCH
         )
+
+        @callback
+        def unsub() -> None:
+            unsub_states()
+            unsub_timer()
+
+        self._unsub_returning = unsub
 
     def _stop_awaiting_return(self) -> None:
         """Stop watching for lights an end could not reach."""
