@@ -206,7 +206,8 @@ def ramp(points: NDArray[np.floating], hop: int = CONTROL_HOP) -> NDArray[np.flo
     p = np.asarray(points, dtype=np.float32)
     frac = np.arange(hop, dtype=np.float32) / np.float32(hop)
     a = p[..., :-1, None]
-    out = a + (p[..., 1:, None] - a) * frac
+    out = (p[..., 1:, None] - a) * frac
+    out += a
     return np.asarray(out.reshape(*p.shape[:-1], -1), dtype=np.float32)
 
 
