@@ -421,3 +421,114 @@ async def test_start_while_a_restart_resumes_waits_then_replaces(
     assert hass_storage[f"asmr.{entry.entry_id}"]["data"]["scene"] == "ocean_night"
     assert hass.states.get("switch.bedroom_ocean_at_night").state == "on"
     assert hass.states.get(SPEAKER).state == MediaPlayerState.PLAYING
+
+
+async def test_a_stop_whose_caller_gives_up_still_ends_the_session(
+    hass: HomeAssistant, speaker: FakeSpeaker
+) -> None:
+    """An automation restarted mid-stop does not leave the room half-ended.
+
+    Home Assistant cancels the action call an automation waits on when it restarts or
+    stops. The end goes on without its caller: sound stopped, volume and lights back.
+    """
+    entry = await add_room(hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER]))
+    await hass.services.async_call(
+        DOMAIN, "start", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] < 255
+    gate = hold(speaker)
+    stop = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN,
+            "stop",
+            {"config_entry_id": entry.entry_id, "fade": False},
+            blocking=True,
+        )
+    )
+    await speaker.entered.wait()  # the end waits for the speaker's pause
+    stop.cancel()
+    await settle()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await stop
+    await hass.async_block_till_done()
+    assert phase(hass) == "idle"
+    assert hass.states.get(BED_LIGHT).state == STATE_OFF
+    assert hass.states.get(SPEAKER).state != MediaPlayerState.PLAYING
+    assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.5
+
+
+async def test_a_scene_change_whose_caller_gives_up_still_changes_the_scene(
+    hass: HomeAssistant, speaker: FakeSpeaker, hass_storage: dict[str, Any]
+) -> None:
+    """A start cancelled while it casts the new scene finishes it: one scene plays.
+
+    Before, the new session was ended half-way, at the old session's volumes, while
+    the speaker still played the old scene's stream at its volume from before.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], volume=20)
+    )
+    await hass.services.async_call(
+        DOMAIN, "start", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.2
+    gate = hold(speaker)
+    start = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN,
+            "start",
+            {"config_entry_id": entry.entry_id, "scene": "ocean_night"},
+            blocking=True,
+        )
+    )
+    await speaker.entered.wait()
+    start.cancel()
+    await settle()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await start
+    await hass.async_block_till_done()
+    assert phase(hass) == "playing"
+    assert hass.states.get("switch.bedroom_ocean_at_night").state == "on"
+    assert hass_storage[f"asmr.{entry.entry_id}"]["data"]["scene"] == "ocean_night"
+    state = hass.states.get(SPEAKER)
+    assert state.state == MediaPlayerState.PLAYING
+    plan = entry.runtime_data.plan
+    assert plan is not None
+    assert plan.token in state.attributes["media_content_id"]
+    assert state.attributes["volume_level"] == 0.2
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": entry.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.5
+    assert hass.states.get(BED_LIGHT).state == STATE_OFF
+
+
+async def test_a_start_that_fails_after_its_caller_gave_up_is_logged(
+    hass: HomeAssistant, speaker: FakeSpeaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody waits for the error any more: the log says what went wrong."""
+    entry = await add_room(hass, room_entry(lights=[], speakers=[SPEAKER]))
+    speaker.faults.always["speaker play_media"] = HomeAssistantError("unreachable")
+    gate = hold(speaker)
+    start = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN, "start", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    )
+    await speaker.entered.wait()
+    start.cancel()
+    await settle()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await start
+    await hass.async_block_till_done()
+    assert phase(hass) == "idle"
+    assert "Bedroom: the start failed after its caller stopped waiting" in caplog.text

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
+import functools
 import logging
-from typing import Any, Final
+from typing import Any, Concatenate, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_NAME, STATE_PLAYING
@@ -124,6 +125,48 @@ TRANSITIONS: Final[dict[Phase, frozenset[Phase]]] = {
     Phase.PLAYING: frozenset({Phase.FADING, Phase.IDLE, Phase.STARTING}),
     Phase.FADING: frozenset({Phase.PLAYING, Phase.IDLE, Phase.STARTING}),
 }
+
+
+def _runs_to_its_end[**P, R](
+    event: Callable[Concatenate[RoomSession, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[RoomSession, P], Coroutine[Any, Any, R]]:
+    """Make an event finish even when its caller stops waiting for it.
+
+    Home Assistant cancels the action an automation or script waits on when it restarts
+    (``mode: restart``), is stopped, or is reloaded. An event cut there would leave the
+    room half-way: lights at the glow, a stream playing on at a speaker's daytime
+    volume, nothing stored. So the event runs in a task of the room's own entry (an
+    unload waits for it), and only the caller stops waiting; what goes wrong after it
+    gave up is logged.
+    """
+
+    @functools.wraps(event)
+    async def run(room: RoomSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        name = event.__name__.removeprefix("async_")
+        task = room.entry.async_create_task(
+            room.hass, event(room, *args, **kwargs), f"{DOMAIN} {name}"
+        )
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                task.add_done_callback(
+                    functools.partial(_log_unawaited, room.name, name)
+                )
+            raise
+
+    return run
+
+
+def _log_unawaited(room: str, name: str, task: asyncio.Task[Any]) -> None:
+    """Log the failure of an event whose caller had stopped waiting for it."""
+    if not task.cancelled() and (err := task.exception()) is not None:
+        _LOGGER.error(
+            "ASMR room %s: the %s failed after its caller stopped waiting: %s",
+            room,
+            name,
+            err,
+        )
 
 
 class RoomSession:
@@ -333,6 +376,7 @@ class RoomSession:
 
     # -- events ----------------------------------------------------------------------
 
+    @_runs_to_its_end
     async def async_start(
         self, request: StartRequest, *, context: Context | None = None
     ) -> datetime:
@@ -341,6 +385,7 @@ class RoomSession:
             self._adopt_waiting()
             return await self._async_start(request, context=context)
 
+    @_runs_to_its_end
     async def async_stop(
         self,
         *,
@@ -368,6 +413,7 @@ class RoomSession:
             await self._async_stop(fade=fade, context=context)
             return True
 
+    @_runs_to_its_end
     async def async_extend(
         self, minutes: int, *, context: Context | None = None
     ) -> datetime:
@@ -391,6 +437,7 @@ class RoomSession:
             self.entry, options={**self.entry.options, CONF_MINUTES: minutes}
         )
 
+    @_runs_to_its_end
     async def async_set_volume(self, volume: int) -> None:
         """Set the room's volume: the default, and the running session's speakers."""
         async with self._lock:
@@ -409,6 +456,7 @@ class RoomSession:
                 )
             self._notify()
 
+    @_runs_to_its_end
     async def async_preview(self, scene: Scene, speaker: str) -> None:
         """Play a short preview of a scene on a speaker the session does not use.
 
@@ -490,6 +538,7 @@ class RoomSession:
             self.entry, subentry, data={**subentry.data, CONF_LAYERS: layers}
         )
 
+    @_runs_to_its_end
     async def async_mixes_changed(self, changed: Iterable[str]) -> None:
         """Follow the room's mixes after some were edited or deleted.
 
