@@ -255,6 +255,42 @@ async def test_a_light_unavailable_at_the_end_is_put_back_when_it_returns(
     assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
 
 
+async def test_a_light_that_drops_while_it_is_put_back_is_watched_too(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bulb that falls off the network as the end turns it off is put back later.
+
+    Its call fails, and by the second try it shows as unavailable: it is watched like a
+    light that was unavailable from the start of the end.
+    """
+    colour = hass.data[LIGHT_COMPONENT].get_entity(COLOUR_LIGHT)
+    assert isinstance(colour, PluggedLight)
+    entry = await add_room(
+        hass, room_entry(lights=[COLOUR_LIGHT], speakers=[], end_action="off")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
+
+    async def drop(**kwargs: Any) -> None:
+        colour.power(on=None)
+        raise HomeAssistantError("timed out")
+
+    monkeypatch.setattr(colour, "async_turn_off", drop)
+    freezer.tick(timedelta(minutes=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_UNAVAILABLE
+    monkeypatch.undo()
+
+    colour.power(on=True, brightness=255)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(COLOUR_LIGHT).state == STATE_OFF
+
+
 async def test_a_light_switched_on_long_after_the_end_is_left_alone(
     hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
 ) -> None:

@@ -1103,9 +1103,7 @@ class RoomSession:
             ):
                 speakers_left.append(entity_id)
         lights_left = self._controlled_lights()
-        unreachable = [
-            e for e in lights_left if not lights.is_available(self.hass.states.get(e))
-        ]
+        room_lights = list(lights_left)
         self._plan = None
         if touch_targets:
             # Stored first: a restart before the devices are done ends it again.
@@ -1119,6 +1117,12 @@ class RoomSession:
                 )
                 if not speakers_left and not lights_left:
                     break
+            # Unavailable now, whether it was before the end or dropped while put back.
+            unreachable = [
+                e
+                for e in room_lights
+                if not lights.is_available(self.hass.states.get(e))
+            ]
             self._await_return(plan, unreachable)
         # A session's casts outlive its plan by the moments its end needs to pause the
         # speakers and put their volume back.
