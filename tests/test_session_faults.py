@@ -320,6 +320,32 @@ async def test_a_speaker_that_always_fails_does_not_hold_the_room(
     assert issues_of(hass, "device_failed", entry) == []
 
 
+async def test_a_speaker_that_cannot_be_stopped_keeps_the_session_volume(
+    hass: HomeAssistant, speaker: FakeSpeaker, faults: Faults
+) -> None:
+    """The daytime volume never goes back under our stream while it still plays.
+
+    Pause and stop fail on both tries of an immediate stop: the speaker keeps the
+    session's low volume (the stream is closed after, so it falls silent) and the user
+    is told.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], volume=20)
+    )
+    await call(hass, "start", config_entry_id=entry.entry_id, minutes=10)
+    assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.2
+    faults.always["speaker media_pause"] = OSError("gone")
+    faults.always["speaker media_stop"] = OSError("gone")
+    await call(hass, "stop", config_entry_id=entry.entry_id, fade=False)
+    assert phase(hass) == "idle"
+    state = hass.states.get(SPEAKER)
+    assert state.state == MediaPlayerState.PLAYING
+    assert state.attributes["volume_level"] == 0.2
+    assert "speaker volume_set" not in faults.calls[-4:]
+    (issue,) = issues_of(hass, "device_failed", entry)
+    assert issue.translation_placeholders["entities"] == SPEAKER
+
+
 async def test_a_failed_device_notice_clears_after_a_reload(
     hass: HomeAssistant,
     speaker: FakeSpeaker,

@@ -247,8 +247,9 @@ async def async_stop(
     A speaker playing our stream is paused before its volume goes back, so the old
     (louder) volume never meets our sound (if it cannot pause, it is stopped first);
     some players (MPD's software mixer) only take a volume while their output is open,
-    so the volume goes back before the stop. Each step is tried even when the one
-    before it failed. Return the speakers for which a step failed.
+    so the volume goes back before the stop. A speaker that can be neither paused nor
+    stopped keeps the session's volume; the others' steps are each tried even when the
+    one before failed. Return the speakers for which a step failed.
     """
 
     async def one(entity_id: str) -> bool:
@@ -267,6 +268,8 @@ async def async_stop(
         if not paused:  # never let the old volume meet our sound
             errors.append(await _call(hass, SERVICE_MEDIA_STOP, target, context))
             stopped = errors[-1] is None
+            if not stopped:  # still playing it: it keeps the session's volume
+                return _report_once(report, entity_id, "stop", errors)
         if (level := volumes_before.get(entity_id)) is not None:
             errors.append(
                 await _call(
