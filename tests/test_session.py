@@ -515,6 +515,45 @@ async def test_a_start_while_home_assistant_starts_replaces_the_stored_session(
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
 
+@pytest.mark.parametrize("stored", ["ending", "unreadable"])
+async def test_a_start_while_home_assistant_starts_replaces_a_session_it_must_end(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    stored: str,
+) -> None:
+    """A start before Home Assistant has started takes over a session left to end.
+
+    The stored session was stopped while Home Assistant started, or cannot be read:
+    either way the new session remembers the lights as they were before it, not at
+    its glow, and puts them back so at its end.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 38
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    if stored == "unreadable":
+        hass_storage[f"asmr.{entry.entry_id}"]["data"]["ends_at"] = "soon"
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    if stored == "ending":
+        await _stop_now(hass, entry.entry_id)
+    await _start(hass, entry.entry_id, scene="ocean_night", minutes=30)
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "playing"
+    assert entry.runtime_data.plan is not None
+    assert entry.runtime_data.plan.scene == "ocean_night"
+    await _stop_now(hass, entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+
+
 async def test_an_extend_while_home_assistant_starts_resumes_the_longer_session(
     hass: HomeAssistant,
     played: list[ServiceCall],

@@ -310,14 +310,23 @@ class RoomSession:
         data, plan, error = await self._async_load()
         if plan is None and error is None:
             return
+        if plan is None:
+            # What can be read of it ends once Home Assistant has started.
+            plan = Plan.salvage(data, end_action=self.defaults.end_action)
+            plan.ending = True
+            plan.end_reason = EndReason.ERROR
+            self._waiting = plan
+
+            async def end(hass: HomeAssistant) -> None:
+                await self.async_restored_invalid(plan, error=str(error))
+
+            self.entry.async_on_unload(async_at_started(self.hass, end))
+            return
 
         self._waiting = plan
 
         async def resume(hass: HomeAssistant) -> None:
-            if plan is not None:
-                await self.async_restored(plan)
-            else:
-                await self.async_restored_invalid(data=data, error=str(error))
+            await self.async_restored(plan)
 
         self.entry.async_on_unload(async_at_started(self.hass, resume))
 
@@ -382,7 +391,7 @@ class RoomSession:
     ) -> datetime:
         """Start a scene in the room, replacing a running one; return its end."""
         async with self._lock:
-            self._adopt_waiting()
+            self._adopt_waiting(replacing=True)
             return await self._async_start(request, context=context)
 
     @_runs_to_its_end
@@ -577,16 +586,18 @@ class RoomSession:
                 self._plan = None
             await self._async_restored(plan)
 
-    def _adopt_waiting(self) -> None:
+    def _adopt_waiting(self, *, replacing: bool = False) -> None:
         """Take up the stored session an event found still waiting to resume.
 
         A start or extend that comes while Home Assistant is still starting acts on it
         (replaces or extends it) instead of finding nothing playing; the sound and
         lights come back, if it is still running, once Home Assistant has started. (A
         stop marks it as ending, see ``async_stop``.) A session already ending is left
-        to end.
+        to end, unless a start is ``replacing`` it: the devices are still as that
+        session left them, so the new one takes over what it remembered of before.
         """
-        if (waiting := self._takeable()) is not None:
+        waiting = self._waiting if replacing and self._plan is None else None
+        if (waiting := waiting or self._takeable()) is not None:
             self._plan, self._waiting = waiting, None
             self.phase = Phase.PLAYING
 
@@ -600,18 +611,23 @@ class RoomSession:
             return waiting
         return None
 
-    async def async_restored_invalid(self, *, data: Any, error: str) -> None:
-        """End a stored session this version cannot resume, and tell the user once."""
+    async def async_restored_invalid(self, salvaged: Plan, *, error: str) -> None:
+        """End a stored session this version cannot resume, and tell the user once.
+
+        ``salvaged`` is what could be read of it (``Plan.salvage``); nothing happens if
+        a start took it over meanwhile.
+        """
         async with self._lock:
-            if self._plan is not None:
-                return  # a session started since has taken the store's place
+            if self._waiting is not salvaged:
+                return
+            self._waiting = None
             _LOGGER.warning(
                 "Ending the stored ASMR session of %s, which cannot be resumed: %s",
                 self.name,
                 error,
             )
             self._issues.set("stored_session_invalid", {"error": error})
-            self._plan = Plan.salvage(data, end_action=self.defaults.end_action)
+            self._plan = salvaged
             self.phase = Phase.PLAYING
             await self._async_end(EndReason.ERROR)
 
