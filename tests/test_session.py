@@ -28,6 +28,7 @@ from homeassistant.config_entries import ConfigEntryDisabler
 from homeassistant.const import (
     EVENT_CALL_SERVICE,
     EVENT_HOMEASSISTANT_STARTED,
+    EVENT_STATE_CHANGED,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -448,6 +449,43 @@ async def test_restart_mid_session_resumes(
         played[-1].data["media_content_id"].rsplit("-", 1)[1].split(".")[0]
     )
     assert start_frame == 10 * 60 * 48000
+
+
+async def test_restart_during_the_fade_out_never_brightens_the_lights(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A session resumed in its fade-out goes on dimming from where the lights are.
+
+    Before, the lights went back up to the glow first, then down again.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], fade_out_seconds=600)
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    freezer.tick(timedelta(minutes=25))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "fading"
+    dimmed = hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS]
+    assert dimmed < 38
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
+    calls = async_capture_events(hass, EVENT_CALL_SERVICE)
+    freezer.tick(timedelta(minutes=1))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "fading"
+    levels = [
+        e.data["new_state"].attributes.get(ATTR_BRIGHTNESS)
+        for e in changes
+        if e.data["entity_id"] == BED_LIGHT
+    ]
+    assert max(levels, default=dimmed) <= dimmed
+    (fade,) = [c.data["service_data"] for c in calls if c.data["domain"] == "light"]
+    assert fade["brightness_pct"] == 1
+    assert fade["transition"] == 4 * 60  # on to the end, four minutes away
 
 
 async def test_a_stop_while_home_assistant_starts_ends_the_stored_session(

@@ -838,20 +838,22 @@ class RoomSession:
         self._schedule()  # first: the end comes whatever the devices do now
         self._notify()
         own = self._context(None)
-        await self._attempt(
-            "dimming the lights",
-            self._async_glow(
-                self._controlled_lights(),
-                brightness_pct=plan.brightness,
-                color_temp_kelvin=plan.color_temp_kelvin,
-                transition=2,
-                context=own,
-            ),
-        )
         if now >= plan.fade_at:
+            # Dimming on from where the lights are: never back up to the glow first.
             self._set_phase(Phase.FADING)
             self._schedule()
             await self._async_begin_fade(now)
+        else:
+            await self._attempt(
+                "dimming the lights",
+                self._async_glow(
+                    self._controlled_lights(),
+                    brightness_pct=plan.brightness,
+                    color_temp_kelvin=plan.color_temp_kelvin,
+                    transition=2,
+                    context=own,
+                ),
+            )
         try:
             base_url = self._base_url() if self._controlled_speakers() else ""
         except HomeAssistantError:
