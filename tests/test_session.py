@@ -592,6 +592,30 @@ async def test_a_start_while_home_assistant_starts_replaces_a_session_it_must_en
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
 
+async def test_a_volume_set_while_home_assistant_starts_is_the_resumed_volume(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The room's volume lowered before Home Assistant has started is the one it resumes at."""
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], volume=30)
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await entry.runtime_data.async_set_volume(10)
+    volumes = async_mock_service(hass, "media_player", "volume_set")
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "playing"
+    assert len(played) == 2
+    assert [c.data["volume_level"] for c in volumes] == [0.1]
+
+
 async def test_an_extend_while_home_assistant_starts_resumes_the_longer_session(
     hass: HomeAssistant,
     played: list[ServiceCall],

@@ -448,11 +448,17 @@ class RoomSession:
 
     @_runs_to_its_end
     async def async_set_volume(self, volume: int) -> None:
-        """Set the room's volume: the default, and the running session's speakers."""
+        """Set the room's volume: the default, and the running session's speakers.
+
+        A stored session still waiting for Home Assistant to start resumes at it.
+        """
         async with self._lock:
             self.hass.config_entries.async_update_entry(
                 self.entry, options={**self.entry.options, CONF_VOLUME: volume}
             )
+            if (waiting := self._takeable()) is not None:
+                waiting.volume = volume
+                await self._async_save(waiting)
             if (plan := self._plan) is not None:
                 plan.volume = volume
                 await self._async_save(plan)
