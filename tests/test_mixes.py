@@ -692,6 +692,40 @@ async def test_listen_refuses_when_every_speaker_plays_the_session(
     assert result["type"] is FlowResultType.MENU
 
 
+async def test_listen_offers_the_speakers_freed_while_it_waited(
+    hass: HomeAssistant, room: MockConfigEntry
+) -> None:
+    """Told no speaker is free, the user stops the session and goes on: the form asks.
+
+    The form had no speaker field; submitting it once a speaker is free shows the
+    speakers to choose from instead of failing.
+    """
+    await hass.services.async_call(
+        DOMAIN,
+        "start",
+        {"config_entry_id": room.entry_id, "scene": "ocean_night"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    result = await _compose(hass, room, RAIN_MIX)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "listen"}
+    )
+    assert result["errors"] == {"base": "no_free_speaker"}
+    await hass.services.async_call(
+        DOMAIN,
+        "stop",
+        {"config_entry_id": room.entry_id, "fade": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "listen"
+    assert not result["errors"]
+    assert "speaker" in result["data_schema"].schema
+
+
 @pytest.fixture
 async def assist(hass: HomeAssistant, room: MockConfigEntry) -> None:
     """Give Assist our sentences."""

@@ -588,12 +588,16 @@ class MixSubentryFlow(ConfigSubentryFlow):
         if user_input is not None and self._scene is not None:
             if not free:
                 return await self.async_step_ready()
-            try:
-                await room.async_preview(self._scene, user_input[CONF_SPEAKER])
-            except HomeAssistantError:
-                errors["base"] = "preview_failed"
-            else:
-                return await self.async_step_ready()
+            speaker = user_input.get(CONF_SPEAKER)
+            if speaker in free:
+                try:
+                    await room.async_preview(self._scene, speaker)
+                except HomeAssistantError:
+                    errors["base"] = "preview_failed"
+                else:
+                    return await self.async_step_ready()
+            # Else the form had no speaker to pick (none was free then), or the one
+            # picked is playing the session now: the speakers free now are offered.
         if not free:
             return self.async_show_form(
                 step_id="listen",
