@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 import sys
 from typing import Any
 
@@ -273,6 +275,25 @@ async def test_options_offer_only_formats_that_work_here(
         assert field.description == {"suggested_value": "wav"}
     finally:
         engine.use_ffmpeg("ffmpeg")
+
+
+async def test_options_name_the_scenes_in_the_users_language(
+    hass: HomeAssistant,
+) -> None:
+    """The default-scene picker takes the built-in scenes' names from the translations.
+
+    The labels (English) stay for the room's own mixes, which have no translation.
+    """
+    entry = await add_room(hass, room_entry())
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    field = next(m for m in result["data_schema"].schema if m == CONF_SCENE)
+    config = result["data_schema"].schema[field].config
+    assert config["translation_key"] == "scene"
+    strings = json.loads(
+        (Path(engine.__file__).parent.parent / "strings.json").read_text("utf-8")
+    )
+    named = strings["selector"][config["translation_key"]]["options"]
+    assert {option["value"] for option in config["options"]} == set(named)
 
 
 async def test_a_rooms_own_player_is_no_speaker(hass: HomeAssistant) -> None:

@@ -266,6 +266,8 @@ def _options_schema(
                         for scene in (*SCENES.values(), *mixes)
                     ],
                     mode=SelectSelectorMode.DROPDOWN,
+                    # The built-in scenes' names in the user's language; a mix's own.
+                    translation_key=CONF_SCENE,
                 )
             ),
             opt(CONF_MINUTES): _number(MINUTES_MIN, MINUTES_MAX, "min"),
