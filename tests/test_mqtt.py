@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 import yaml
 
-from custom_components.asmr.const import DOMAIN
+from custom_components.asmr.const import CONF_MQTT_TOPIC, DOMAIN
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PORT, STATE_ON
@@ -569,3 +569,31 @@ async def test_deleted_room_clears_its_retained_state(
     client.publish(f"{BASE}/marker", "{}")
     await client.wait_for(f"{BASE}/marker")
     assert client.received(STATE) == []
+
+
+@pytest.mark.parametrize("new_topic", ["asmr/bed", ""])
+async def test_a_changed_topic_clears_the_old_retained_state(
+    hass: HomeAssistant,
+    lights: None,
+    mqtt_entry: MockConfigEntry,
+    fresh_peer: Callable[[], Peer],
+    new_topic: str,
+) -> None:
+    """Moving a room to another topic, or off MQTT, leaves no ghost on the old one."""
+    room = await add_room(hass, room_entry(lights=[LIGHT], mqtt_topic=BASE))
+    await subscribed(hass)
+    assert await fresh_peer().wait_for(STATE) == IDLE
+    hass.config_entries.async_update_entry(
+        room, options={**room.options, CONF_MQTT_TOPIC: new_topic}
+    )
+    await hass.async_block_till_done()
+    client = fresh_peer()
+    client.subscribe(f"{BASE}/marker")
+    client.publish(f"{BASE}/marker", "{}")
+    await client.wait_for(f"{BASE}/marker")
+    assert client.received(STATE) == []
+    if new_topic:
+        moved = fresh_peer()
+        moved.subscribe(f"{new_topic}/state")
+        assert await moved.wait_for(f"{new_topic}/state") == IDLE
+    await hass.config_entries.async_unload(room.entry_id)

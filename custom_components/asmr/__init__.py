@@ -79,6 +79,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AsmrConfigEntry) -> bool
         if mixes != known:
             await room.async_mixes_changed(sounding_different)
         if entry.options.get(CONF_MQTT_TOPIC, "") != room.mqtt_topic:
+            # No client may see the room's last state on the topic it leaves.
+            await async_clear_mqtt_state(hass, entry, room.mqtt_topic)
             await hass.config_entries.async_reload(entry.entry_id)
 
     entry.async_on_unload(entry.add_update_listener(entry_updated))

@@ -61,15 +61,25 @@ async def async_setup_mqtt_bridge(
     return _MqttBridge(hass, entry, base_topic).async_start()
 
 
-async def async_clear_mqtt_state(hass: HomeAssistant, entry: AsmrConfigEntry) -> None:
-    """Remove a deleted room's retained state from the broker, if MQTT is there."""
-    if not (base_topic := entry.options.get(CONF_MQTT_TOPIC)):
+async def async_clear_mqtt_state(
+    hass: HomeAssistant, entry: AsmrConfigEntry, base_topic: str | None = None
+) -> None:
+    """Remove a room's retained state from the broker, if MQTT is there.
+
+    For a deleted room, or from ``base_topic``, the topic a room has left.
+    """
+    if base_topic is None:
+        base_topic = entry.options.get(CONF_MQTT_TOPIC)
+    if not base_topic:
         return
     try:
         await mqtt.async_publish(hass, f"{base_topic}/state", "", qos=1, retain=True)
     except HomeAssistantError as err:
         _LOGGER.warning(
-            "Could not clear the MQTT state of deleted room %s: %s", entry.title, err
+            "Could not clear the MQTT state of room %s on %s: %s",
+            entry.title,
+            base_topic,
+            err,
         )
 
 
