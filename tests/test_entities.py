@@ -127,6 +127,38 @@ async def test_media_player_plays_the_scenes(
     assert room.runtime_data.phase == "fading"
 
 
+@pytest.mark.parametrize("how", ["switch", "source"])
+async def test_turning_on_the_scene_that_plays_changes_nothing(
+    hass: HomeAssistant, room: MockConfigEntry, how: str
+) -> None:
+    """Asking again for the scene that plays keeps its session (its end and all).
+
+    An automation that makes sure the scene is on, or a voice assistant that repeats
+    a command, must not restart the session, losing an extend or a chosen end.
+    """
+    player = _entity_id(hass, "media_player", f"{room.entry_id}-player")
+    switch = "switch.bedroom_fireside_pages"
+    ends_at = await room.runtime_data.async_start(
+        StartRequest(scene="fireside_pages", minutes=90)
+    )
+    await hass.async_block_till_done()
+    plan = room.runtime_data.plan
+    if how == "switch":
+        await hass.services.async_call(
+            "switch", SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+        )
+    else:
+        await hass.services.async_call(
+            "media_player",
+            SERVICE_SELECT_SOURCE,
+            {ATTR_ENTITY_ID: player, ATTR_INPUT_SOURCE: "Fireside pages"},
+            blocking=True,
+        )
+    await hass.async_block_till_done()
+    assert room.runtime_data.plan is plan
+    assert room.runtime_data.ends_at == ends_at
+
+
 @pytest.mark.parametrize("service", [SERVICE_TURN_OFF, SERVICE_MEDIA_PAUSE])
 async def test_media_player_off_or_pause_fades_out(
     hass: HomeAssistant, room: MockConfigEntry, service: str

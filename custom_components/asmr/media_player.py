@@ -116,7 +116,7 @@ class RoomMediaPlayer(AsmrEntity, MediaPlayerEntity):
         return plan.started_at if plan else None
 
     async def async_select_source(self, source: str) -> None:
-        """Start the scene with this name."""
+        """Start the scene with this name, unless it plays already."""
         scene = self.room.scene_named(source)
         if scene is None:
             raise ServiceValidationError(
@@ -124,7 +124,7 @@ class RoomMediaPlayer(AsmrEntity, MediaPlayerEntity):
                 translation_key="unknown_source",
                 translation_placeholders={"source": source},
             )
-        await self.room.async_start(StartRequest(scene=scene.id), context=self._context)
+        await self.room.async_play(scene.id, context=self._context)
 
     async def async_media_play(self) -> None:
         """Start the room's default scene, unless a session runs."""

@@ -395,6 +395,23 @@ class RoomSession:
             return await self._async_start(request, context=context)
 
     @_runs_to_its_end
+    async def async_play(
+        self, scene_id: str, *, context: Context | None = None
+    ) -> None:
+        """Start a scene with the room's defaults, unless it is the one playing.
+
+        Asked again (an automation making sure it is on, a repeated voice command), a
+        playing session keeps its end and its sound; one fading out starts again.
+        """
+        async with self._lock:
+            self._adopt_waiting(replacing=True)
+            plan = self._plan
+            if plan is not None and plan.scene == scene_id and not plan.ending:
+                if self.phase is Phase.PLAYING:
+                    return
+            await self._async_start(StartRequest(scene=scene_id), context=context)
+
+    @_runs_to_its_end
     async def async_stop(
         self,
         *,

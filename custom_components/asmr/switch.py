@@ -14,7 +14,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .engine import SCENES, Scene
 from .entity import AsmrEntity
-from .plan import StartRequest
 from .session import AsmrConfigEntry, RoomSession
 
 PARALLEL_UPDATES = 0
@@ -56,10 +55,8 @@ class SceneSwitch(AsmrEntity, SwitchEntity):
         return self.room.scene == self.scene_id
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Start this scene with the room's defaults."""
-        await self.room.async_start(
-            StartRequest(scene=self.scene_id), context=self._context
-        )
+        """Start this scene with the room's defaults, unless it plays already."""
+        await self.room.async_play(self.scene_id, context=self._context)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop this scene with a fade, if it is the one running."""
