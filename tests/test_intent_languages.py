@@ -171,6 +171,67 @@ async def test_refusal_in_language(
     assert session.scene is None
 
 
+async def test_a_failed_start_says_why_in_language(
+    hass: HomeAssistant, room: tuple[Language, RoomSession]
+) -> None:
+    """Why a start failed is said in the language too, not in English."""
+    language, session = room
+    hass.states.async_set(BED_LIGHT, "unavailable")
+    response, speech = await _say(hass, language.start, language.code)
+    assert response.response_type is intent.IntentResponseType.ERROR
+    strings = json.loads(
+        (TRANSLATIONS / f"{language.code}.json").read_text(encoding="utf-8")
+    )
+    why = strings["exceptions"]["no_targets_available"]["message"].format(
+        room=language.room
+    )
+    assert speech == REPLIES[language.code]["start_failed"].format(
+        room=language.room, error=why.rstrip(".")
+    )
+    assert session.scene is None
+
+
+async def _llm_start(
+    hass: HomeAssistant, language: str, **args: object
+) -> tuple[str, bool]:
+    """Call the start tool as an LLM assistant would; return its speech, and if it failed."""
+    api = await llm.async_get_api(
+        hass,
+        llm.LLM_API_ASSIST,
+        llm.LLMContext(
+            platform="test",
+            context=Context(),
+            language=language,
+            assistant=conversation.DOMAIN,
+            device_id=None,
+        ),
+    )
+    result = await api.async_call_tool(
+        llm.ToolInput(tool_name="AsmrStart", tool_args=args)
+    )
+    return result["speech"]["plain"]["speech"], result["response_type"] == "error"
+
+
+async def test_llm_tool_names_a_scene_as_the_user_does(
+    hass: HomeAssistant, room: tuple[Language, RoomSession]
+) -> None:
+    """A scene given by its name in the language starts it; an unknown one is refused.
+
+    An assistant passes on what the user said ("Meer bei Nacht"), not the scene's id.
+    """
+    language, session = room
+    name = _scene_names(language.code)["ocean_night"]
+    speech, failed = await _llm_start(hass, language.code, scene=name.upper())
+    assert not failed, speech
+    assert session.scene == "ocean_night"
+    speech, failed = await _llm_start(hass, language.code, scene="Zzz")
+    assert failed
+    assert speech == REPLIES[language.code]["unknown_scene"].format(
+        scene="Zzz", room=language.room
+    )
+    assert session.scene == "ocean_night"
+
+
 async def test_llm_tool_answers_in_language(
     hass: HomeAssistant, room: tuple[Language, RoomSession]
 ) -> None:

@@ -220,22 +220,46 @@ async def _scene_name(
     return names.get(f"component.{DOMAIN}.entity.switch.{scene.id}.name", scene.name)
 
 
-def _wanted_scene(room: RoomSession, slots: dict[str, Any]) -> str | None:
+async def _wanted_scene(
+    intent_obj: intent.Intent, room: RoomSession, slots: dict[str, Any]
+) -> str | None:
     """Return the scene id a sentence names: a scene's id, or a scene's or mix's name.
 
-    A name is matched without case, with or without a trailing "mix": "my rain mix"
-    is the mix called "Rain" or "Rain mix".
+    A name is matched without case, with or without a trailing "mix" ("my rain mix"
+    is the mix called "Rain" or "Rain mix"), as the room calls it or as the scene is
+    called in the sentence's language (an assistant passes on what the user said).
     """
-    if (scene_id := slots.get("scene", {}).get("value")) is not None:
-        return str(scene_id)
-    if (said := slots.get("mix", {}).get("value")) is None:
+    said = slots.get("scene", slots.get("mix", {})).get("value")
+    if said is None:
         return None
+    if str(said) in room.catalogue:
+        return str(said)
     name = str(said).casefold().strip()
     names = {name, f"{name} mix", name.removesuffix(" mix").strip()}
     for scene in room.catalogue.values():
-        if scene.name.casefold() in names or scene.id == str(said):
+        called = {scene.name, await _scene_name(intent_obj, room, scene.id)}
+        if any(n.casefold() in names for n in called):
             return scene.id
     raise Refusal("unknown_scene", scene=str(said), room=room.name)
+
+
+async def _why(intent_obj: intent.Intent, err: HomeAssistantError) -> str:
+    """Return why an action failed, in the sentence's language when it is translated."""
+    if err.translation_domain is None or err.translation_key is None:
+        return str(err)
+    messages = await translation.async_get_translations(
+        intent_obj.hass,
+        reply_language(intent_obj.language),
+        "exceptions",
+        {err.translation_domain},
+    )
+    key = f"component.{err.translation_domain}.exceptions.{err.translation_key}.message"
+    if not (message := messages.get(key)):
+        return str(err)
+    try:
+        return message.format(**(err.translation_placeholders or {})).rstrip(".")
+    except (KeyError, IndexError):
+        return str(err)
 
 
 def _reply(
@@ -272,13 +296,14 @@ class StartHandler(AsmrIntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         room = _room(intent_obj, slots)
         request = StartRequest(
-            scene=_wanted_scene(room, slots),
+            scene=await _wanted_scene(intent_obj, room, slots),
             minutes=slots.get("minutes", {}).get("value"),
         )
         try:
             ends_at = await room.async_start(request, context=intent_obj.context)
         except HomeAssistantError as err:
-            raise Refusal("start_failed", room=room.name, error=str(err)) from err
+            why = await _why(intent_obj, err)
+            raise Refusal("start_failed", room=room.name, error=why) from err
         return _reply(
             intent_obj,
             "started",
@@ -307,7 +332,7 @@ class StopHandler(AsmrIntentHandler):
         """Stop the session and say when it ends."""
         slots = self.async_validate_slots(intent_obj.slots)
         room = _room(intent_obj, slots)
-        wanted = _wanted_scene(room, slots)
+        wanted = await _wanted_scene(intent_obj, room, slots)
         scene = await _scene_name(intent_obj, room, wanted or room.scene)
         if not await room.async_stop(
             fade=True, scene=wanted, context=intent_obj.context
@@ -345,7 +370,8 @@ class ExtendHandler(AsmrIntentHandler):
                 slots["minutes"]["value"], context=intent_obj.context
             )
         except HomeAssistantError as err:
-            raise Refusal("extend_failed", room=room.name, error=str(err)) from err
+            why = await _why(intent_obj, err)
+            raise Refusal("extend_failed", room=room.name, error=why) from err
         return _reply(
             intent_obj,
             "extended",
