@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Callable, Iterator
 import logging
 import os
+from pathlib import Path
 import random
+import sys
 import threading
 import time
 import tracemalloc
@@ -21,7 +23,13 @@ from yarl import URL
 
 from custom_components.asmr import casts, stream
 from custom_components.asmr.const import DOMAIN
-from custom_components.asmr.engine import SAMPLE_RATE, render as engine_render
+from custom_components.asmr.engine import (
+    SAMPLE_RATE,
+    encoders,
+    render as engine_render,
+    use_ffmpeg,
+)
+from custom_components.asmr.engine.encode import ENCODER_FFMPEG
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 
@@ -594,3 +602,48 @@ async def test_real_speaker_plays_a_paced_stream(
         {"config_entry_id": entry.entry_id, "fade": False},
         blocking=True,
     )
+
+
+async def test_an_encoder_that_dies_ends_the_stream_and_says_so(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    paced: tuple[float, float],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Ffmpeg killed mid-stream ends the response early, with an error in the log.
+
+    The speaker then stops, and the session casts it again; before, the stream went on
+    as silence to its full length and nothing was logged.
+    """
+    fake = tmp_path / "ffmpeg"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *pipe:0*) head -c 1000000 | ffmpeg "$@"; exit 137;; esac\n'
+        'exec ffmpeg "$@"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setitem(sys.modules, "soundfile", None)
+    entry = await add_room(
+        hass, room_entry(lights=[], speakers=[SPEAKER], audio_format="mp3")
+    )
+    use_ffmpeg(str(fake))  # after the setup, which sets Home Assistant's ffmpeg
+    try:
+        assert encoders()["mp3"] == ENCODER_FFMPEG
+        await hass.services.async_call(
+            DOMAIN,
+            "start",
+            {"config_entry_id": entry.entry_id, "scene": "pink_noise"},
+            blocking=True,
+        )
+        await hass.async_block_till_done()
+        url = str(played[-1].data["media_content_id"])
+        async with aiohttp.ClientSession() as client, client.get(url) as response:
+            async with asyncio.timeout(15):
+                received = await _read_until_closed(response)
+        assert 0 < received < 30 * MP3_BYTES_PER_SECOND
+        await _until(lambda: stream.active_responses(hass) == 0, "the stream closed")
+        assert any("ffmpeg stopped" in message for message in _errors(caplog))
+    finally:
+        use_ffmpeg("ffmpeg")

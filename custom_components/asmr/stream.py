@@ -43,7 +43,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .casts import BLOCK_FRAMES, STREAM_PATH, Cast, cast_registry
 from .const import DOMAIN
-from .engine import SAMPLE_RATE
+from .engine import SAMPLE_RATE, EngineError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -386,6 +386,10 @@ class AsmrStreamView(HomeAssistantView):
                 await response.write_eof()
         except ConnectionError:
             _LOGGER.debug("A speaker closed its stream")
+        except EngineError as err:
+            # Cut short, not padded: the speaker stops and the session casts it again.
+            _LOGGER.error("An ASMR audio stream stopped early: %s", err)
+            entry.async_close()
 
 
 def _closed(future: asyncio.Future[None]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import importlib
 import io
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -199,6 +200,38 @@ def test_ffmpeg_stops_when_the_stream_is_dropped(without_libsndfile: None) -> No
         check=False,
     )
     assert "Z" not in ps.stdout
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "flac"])
+def test_an_encoder_that_dies_mid_stream_fails_the_stream(
+    without_libsndfile: None, tmp_path: Path, fmt: str
+) -> None:
+    """Ffmpeg killed mid-stream (out of memory, say) ends the stream with an error.
+
+    Before, an MP3 stream went on as silence to its full length (the speaker played
+    nothing for the rest of the night, the session seemed to play) and FLAC ended as if
+    complete, with nothing logged.
+    """
+    fake = tmp_path / "ffmpeg"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *pipe:0*) head -c 1000000 | ffmpeg "$@"; exit 137;; esac\n'
+        'exec ffmpeg "$@"\n'
+    )
+    fake.chmod(0o755)
+    enc.use_ffmpeg(str(fake))
+    try:
+        assert enc.encoders()[fmt] == enc.ENCODER_FFMPEG
+        frames = 600 * SAMPLE_RATE
+        stream = enc.encode(
+            render(trigger_scene("pink_noise"), stop=frames), fmt=fmt, frames=frames
+        )
+        sent: list[int] = []
+        with pytest.raises(enc.EncoderError, match="ffmpeg"):
+            sent.extend(len(data) for data in stream)
+        assert 0 < sum(sent) < 1000000
+    finally:
+        enc.use_ffmpeg("ffmpeg")
 
 
 @pytest.mark.parametrize("ffmpeg", [None, "no-such-ffmpeg"])

@@ -28,6 +28,7 @@ import selectors
 import shutil
 import struct
 import subprocess
+from typing import NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,6 +113,10 @@ _RIFF_MAX = 0xFFFFFFFF  # largest size a 32-bit RIFF field holds
 
 class FormatError(EngineError):
     """An audio format that is unknown or cannot be encoded here."""
+
+
+class EncoderError(EngineError):
+    """The encoder stopped before the end of the stream (ffmpeg exited or was killed)."""
 
 
 def use_ffmpeg(binary: str | None) -> None:
@@ -426,10 +431,17 @@ def _ffmpeg_bytes(
                         piece = memoryview(data)
                 for key, _ in selector.select():
                     if key.fd == feed:
-                        piece = piece[os.write(feed, piece) :]
+                        try:
+                            piece = piece[os.write(feed, piece) :]
+                        except BrokenPipeError:
+                            _ffmpeg_stopped(process, "before it had all the audio")
                         continue
                     chunk = os.read(out, 1 << 16)
-                    if not chunk:  # ffmpeg is done
+                    if not chunk:  # ffmpeg is done, or died
+                        if feeding:
+                            _ffmpeg_stopped(process, "before it had all the audio")
+                        if process.wait() != 0:  # its output is closed: it ends now
+                            _ffmpeg_stopped(process, "with an error")
                         if pending:
                             yield bytes(pending)
                         return
@@ -444,6 +456,17 @@ def _ffmpeg_bytes(
             process.stdout.close()
             with contextlib.suppress(BrokenPipeError):
                 process.stdin.close()
+
+
+def _ffmpeg_stopped(process: subprocess.Popen[bytes], how: str) -> NoReturn:
+    """Raise for an ffmpeg that stopped early: the stream must not go on as silence.
+
+    Never waits: an ffmpeg that lost its input may still be writing (the caller's
+    cleanup kills it).
+    """
+    code = process.poll()
+    known = "" if code is None else f" (exit code {code})"
+    raise EncoderError(f"ffmpeg stopped {how}{known}")
 
 
 def _encoder_bytes(
