@@ -972,14 +972,24 @@ async def test_listen_says_when_the_speaker_does_not_play(
 async def test_listen_needs_the_room_loaded(
     hass: HomeAssistant, room: MockConfigEntry
 ) -> None:
-    """A room that is not loaded cannot play a preview: the flow says so."""
+    """A room that is not loaded cannot play a preview: the flow says so, and goes on.
+
+    The mix composed so far is kept: back at the menu it can still be saved.
+    """
     result = await _compose(hass, room, RAIN_MIX)
     assert await hass.config_entries.async_unload(room.entry_id)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": "listen"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "room_not_loaded"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "room_not_loaded"}
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "save"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == RAIN_MIX["name"]
 
 
 async def test_mix_form_passes_on_what_the_engine_refuses(

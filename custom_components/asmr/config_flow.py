@@ -583,7 +583,15 @@ class MixSubentryFlow(ConfigSubentryFlow):
         """Play 30 seconds of the mix on a speaker the room's session is not using."""
         entry = self._get_entry()
         if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="room_not_loaded")
+            # Said on the form, not by ending the flow: the mix can still be saved.
+            if user_input is not None:
+                return await self.async_step_ready()
+            return self.async_show_form(
+                step_id="listen",
+                data_schema=vol.Schema({}),
+                errors={"base": "room_not_loaded"},
+                description_placeholders={"name": self._name},
+            )
         room = entry.runtime_data
         free = room.free_speakers()
         errors: dict[str, str] = {}
