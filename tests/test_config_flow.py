@@ -216,6 +216,23 @@ async def test_options_flow_errors(
     assert entry.options == DEFAULT_OPTIONS
 
 
+async def test_options_refuse_a_topic_another_room_uses(hass: HomeAssistant) -> None:
+    """Two rooms on one MQTT topic would both act on its commands: the form says so."""
+    await add_room(hass, room_entry("Nursery", mqtt_topic="asmr/nursery"))
+    entry = await add_room(hass, room_entry())
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**DEFAULT_OPTIONS, CONF_MQTT_TOPIC: "asmr/nursery"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_MQTT_TOPIC: "topic_taken"}
+    assert result["description_placeholders"] == {"room": "Nursery"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**DEFAULT_OPTIONS, CONF_MQTT_TOPIC: "asmr/bedroom"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_reconfigure_changes_targets(hass: HomeAssistant) -> None:
     """Reconfigure swaps the room's lights and speakers and keeps its name."""
     entry = await add_room(hass, room_entry(lights=["light.bedroom"]))

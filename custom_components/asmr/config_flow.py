@@ -334,6 +334,7 @@ class AsmrOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Show and store the room's defaults."""
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] | None = None
         if user_input is not None:
             options = {
                 **_CLEARABLE,
@@ -352,6 +353,10 @@ class AsmrOptionsFlow(OptionsFlow):
                 },
             }
             errors = _validate_options(options, room_mixes(self.config_entry))
+            if not errors and (other := self._room_on(options[CONF_MQTT_TOPIC])):
+                # Both rooms would act on the topic's commands.
+                errors[CONF_MQTT_TOPIC] = "topic_taken"
+                placeholders = {"room": other.title}
             if not errors:
                 return self.async_create_entry(data=options)
         return self.async_show_form(
@@ -363,6 +368,21 @@ class AsmrOptionsFlow(OptionsFlow):
                 user_input or _current_options(dict(self.config_entry.options)),
             ),
             errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _room_on(self, topic: str) -> ConfigEntry | None:
+        """Return another room that uses an MQTT base topic (None for no topic)."""
+        if not topic:
+            return None
+        return next(
+            (
+                entry
+                for entry in self.hass.config_entries.async_entries(DOMAIN)
+                if entry.entry_id != self.config_entry.entry_id
+                and entry.options.get(CONF_MQTT_TOPIC) == topic
+            ),
+            None,
         )
 
 
