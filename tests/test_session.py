@@ -293,7 +293,10 @@ async def test_a_light_that_drops_while_it_is_put_back_is_watched_too(
 
 
 async def test_a_light_switched_on_long_after_the_end_is_left_alone(
-    hass: HomeAssistant, played: list[ServiceCall], freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A bulb switched off at the wall during the session is not turned off next morning.
 
@@ -317,6 +320,7 @@ async def test_a_light_switched_on_long_after_the_end_is_left_alone(
     freezer.tick(RETURN_WATCH + timedelta(seconds=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+    assert f"{COLOUR_LIGHT} did not come back within 0:30:00" in caplog.text
     colour.power(on=True, brightness=255)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(COLOUR_LIGHT).state == STATE_ON
@@ -590,6 +594,76 @@ async def test_a_start_while_home_assistant_starts_replaces_a_session_it_must_en
     await _stop_now(hass, entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
+
+
+@pytest.mark.parametrize("stored", ["ending", "unreadable"])
+async def test_a_failed_start_while_home_assistant_starts_still_ends_the_session(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    stored: str,
+) -> None:
+    """A start refused while Home Assistant starts leaves the stored session to its end.
+
+    Nothing of the room is there yet, so the start fails; once Home Assistant has
+    started, the session it found is ended and its lights put back.
+    """
+    entry = await add_room(
+        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
+    )
+    await _start(hass, entry.entry_id, minutes=30)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    if stored == "unreadable":
+        hass_storage[f"asmr.{entry.entry_id}"]["data"]["ends_at"] = "soon"
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    if stored == "ending":
+        await _stop_now(hass, entry.entry_id)
+    light, speaker = hass.states.get(BED_LIGHT), hass.states.get(SPEAKER)
+    assert light is not None
+    assert speaker is not None
+    hass.states.async_set(BED_LIGHT, "unavailable")
+    hass.states.async_set(SPEAKER, "unavailable")
+    with pytest.raises(HomeAssistantError):
+        await _start(hass, entry.entry_id, scene="ocean_night")
+    hass.states.async_set(BED_LIGHT, light.state, light.attributes)
+    hass.states.async_set(SPEAKER, speaker.state, speaker.attributes)
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "idle"
+    assert entry.runtime_data.plan is None
+    assert f"asmr.{entry.entry_id}" not in hass_storage
+
+
+async def test_turning_on_a_stored_scene_whose_time_passed_starts_it_again(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While Home Assistant starts, a scene stored past its fade-out is started anew."""
+    entry = await add_room(hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER]))
+    await _start(hass, entry.entry_id, minutes=30)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.tick(timedelta(minutes=40))
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.bedroom_rain_on_the_window"},
+        blocking=True,
+    )
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert _phase(hass) == "playing"
+    end = dt_util.parse_datetime(hass.states.get("sensor.bedroom_session_end").state)
+    assert end is not None
+    assert end > dt_util.utcnow()
 
 
 async def test_a_volume_set_while_home_assistant_starts_is_the_resumed_volume(

@@ -74,7 +74,7 @@ async def async_clear_mqtt_state(
         return
     try:
         await mqtt.async_publish(hass, f"{base_topic}/state", "", qos=1, retain=True)
-    except HomeAssistantError as err:
+    except Exception as err:  # noqa: BLE001 - best effort: the room's reload goes on
         _LOGGER.warning(
             "Could not clear the MQTT state of room %s on %s: %s",
             entry.title,

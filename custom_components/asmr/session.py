@@ -406,9 +406,14 @@ class RoomSession:
         async with self._lock:
             self._adopt_waiting(replacing=True)
             plan = self._plan
-            if plan is not None and plan.scene == scene_id and not plan.ending:
-                if self.phase is Phase.PLAYING:
-                    return
+            if (
+                plan is not None
+                and plan.scene == scene_id
+                and not plan.ending
+                and self.phase is Phase.PLAYING
+                and dt_util.utcnow() < plan.fade_at  # (a stored one's may have passed)
+            ):
+                return
             await self._async_start(StartRequest(scene=scene_id), context=context)
 
     @_runs_to_its_end
@@ -641,8 +646,9 @@ class RoomSession:
         a start took it over meanwhile.
         """
         async with self._lock:
-            if self._waiting is not salvaged:
-                return
+            if salvaged is not self._waiting and salvaged is not self._plan:
+                return  # a start took it over
+            # (Still waiting, or taken up by a start that then failed.)
             self._waiting = None
             _LOGGER.warning(
                 "Ending the stored ASMR session of %s, which cannot be resumed: %s",
@@ -1262,9 +1268,11 @@ class RoomSession:
         @callback
         def give_up(_now: datetime) -> None:
             if waiting:
-                _LOGGER.info(
-                    "Stopped waiting for %s to come back after the ASMR session in %s",
+                _LOGGER.warning(
+                    "%s did not come back within %s of the end of the ASMR session in "
+                    "%s and was not put back",
                     ", ".join(sorted(waiting)),
+                    RETURN_WATCH,
                     self.name,
                 )
             unsub_states()
