@@ -602,37 +602,29 @@ class MixSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Play 30 seconds of the mix on a speaker the room's session is not using."""
         entry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            # Said on the form, not by ending the flow: the mix can still be saved.
-            if user_input is not None:
-                return await self.async_step_ready()
-            return self.async_show_form(
-                step_id="listen",
-                data_schema=vol.Schema({}),
-                errors={"base": "room_not_loaded"},
-                description_placeholders={"name": self._name},
-            )
-        room = entry.runtime_data
-        free = room.free_speakers()
+        loaded = entry.state is ConfigEntryState.LOADED
+        free = entry.runtime_data.free_speakers() if loaded else []
+        # Said on the form, not by ending the flow: the mix can still be saved.
+        refusal = None if free else "no_free_speaker" if loaded else "room_not_loaded"
+        if refusal is not None and user_input is not None:
+            return await self.async_step_ready()
         errors: dict[str, str] = {}
         if user_input is not None and self._scene is not None:
-            if not free:
-                return await self.async_step_ready()
             speaker = user_input.get(CONF_SPEAKER)
             if speaker in free:
                 try:
-                    await room.async_preview(self._scene, speaker)
+                    await entry.runtime_data.async_preview(self._scene, speaker)
                 except HomeAssistantError:
                     errors["base"] = "preview_failed"
                 else:
                     return await self.async_step_ready()
             # Else the form had no speaker to pick (none was free then), or the one
             # picked is playing the session now: the speakers free now are offered.
-        if not free:
+        if refusal is not None:
             return self.async_show_form(
                 step_id="listen",
                 data_schema=vol.Schema({}),
-                errors={"base": "no_free_speaker"},
+                errors={"base": refusal},
                 description_placeholders={"name": self._name},
             )
         return self.async_show_form(

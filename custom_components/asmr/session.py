@@ -315,18 +315,13 @@ class RoomSession:
             plan = Plan.salvage(data, end_action=self.defaults.end_action)
             plan.ending = True
             plan.end_reason = EndReason.ERROR
-            self._waiting = plan
-
-            async def end(hass: HomeAssistant) -> None:
-                await self.async_restored_invalid(plan, error=str(error))
-
-            self.entry.async_on_unload(async_at_started(self.hass, end))
-            return
-
-        self._waiting = plan
+        self._waiting = stored = plan
 
         async def resume(hass: HomeAssistant) -> None:
-            await self.async_restored(plan)
+            if error is None:
+                await self.async_restored(stored)
+            else:
+                await self.async_restored_invalid(stored, error=str(error))
 
         self.entry.async_on_unload(async_at_started(self.hass, resume))
 
@@ -624,8 +619,8 @@ class RoomSession:
         to end, unless a start is ``replacing`` it: the devices are still as that
         session left them, so the new one takes over what it remembered of before.
         """
-        waiting = self._waiting if replacing and self._plan is None else None
-        if (waiting := waiting or self._takeable()) is not None:
+        waiting = self._waiting if replacing else self._takeable()
+        if self._plan is None and waiting is not None:
             self._plan, self._waiting = waiting, None
             self.phase = Phase.PLAYING
 
