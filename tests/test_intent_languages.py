@@ -237,25 +237,13 @@ async def test_llm_tool_answers_in_language(
 ) -> None:
     """An LLM assistant in the language hears the room's default scene in it too."""
     language, session = room
-    api = await llm.async_get_api(
-        hass,
-        llm.LLM_API_ASSIST,
-        llm.LLMContext(
-            platform="test",
-            context=Context(),
-            language=language.code,
-            assistant=conversation.DOMAIN,
-            device_id=None,
-        ),
-    )
-    result = await api.async_call_tool(
-        llm.ToolInput(tool_name="AsmrStart", tool_args={"minutes": 20})
-    )
+    speech, failed = await _llm_start(hass, language.code, minutes=20)
     scene = _scene_names(language.code)["rain_on_window"]
+    assert not failed
     assert session.scene == "rain_on_window"
-    assert result["speech"]["plain"]["speech"] == REPLIES[language.code][
-        "started"
-    ].format(scene=scene, room=language.room, until="21:20")
+    assert speech == REPLIES[language.code]["started"].format(
+        scene=scene, room=language.room, until="21:20"
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES, ids=lambda language: language.code)

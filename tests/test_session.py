@@ -8,6 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     MockUser,
     async_capture_events,
     async_fire_time_changed,
@@ -557,19 +558,12 @@ async def test_a_start_while_home_assistant_starts_replaces_the_stored_session(
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] == 255
 
 
-@pytest.mark.parametrize("stored", ["ending", "unreadable"])
-async def test_a_start_while_home_assistant_starts_replaces_a_session_it_must_end(
-    hass: HomeAssistant,
-    played: list[ServiceCall],
-    freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
-    stored: str,
-) -> None:
-    """A start before Home Assistant has started takes over a session left to end.
+async def _stored_to_end(
+    hass: HomeAssistant, hass_storage: dict[str, Any], stored: str
+) -> MockConfigEntry:
+    """Store a glowing session that must end, in a room set up while Home Assistant starts.
 
-    The stored session was stopped while Home Assistant started, or cannot be read:
-    either way the new session remembers the lights as they were before it, not at
-    its glow, and puts them back so at its end.
+    ``stored`` is ``ending`` (stopped while Home Assistant starts) or ``unreadable``.
     """
     entry = await add_room(
         hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
@@ -584,6 +578,24 @@ async def test_a_start_while_home_assistant_starts_replaces_a_session_it_must_en
     await hass.async_block_till_done()
     if stored == "ending":
         await _stop_now(hass, entry.entry_id)
+    return entry
+
+
+@pytest.mark.parametrize("stored", ["ending", "unreadable"])
+async def test_a_start_while_home_assistant_starts_replaces_a_session_it_must_end(
+    hass: HomeAssistant,
+    played: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    stored: str,
+) -> None:
+    """A start before Home Assistant has started takes over a session left to end.
+
+    The stored session was stopped while Home Assistant started, or cannot be read:
+    either way the new session remembers the lights as they were before it, not at
+    its glow, and puts them back so at its end.
+    """
+    entry = await _stored_to_end(hass, hass_storage, stored)
     await _start(hass, entry.entry_id, scene="ocean_night", minutes=30)
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
@@ -609,18 +621,7 @@ async def test_a_failed_start_while_home_assistant_starts_still_ends_the_session
     Nothing of the room is there yet, so the start fails; once Home Assistant has
     started, the session it found is ended and its lights put back.
     """
-    entry = await add_room(
-        hass, room_entry(lights=[BED_LIGHT], speakers=[SPEAKER], end_action="restore")
-    )
-    await _start(hass, entry.entry_id, minutes=30)
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    if stored == "unreadable":
-        hass_storage[f"asmr.{entry.entry_id}"]["data"]["ends_at"] = "soon"
-    hass.set_state(CoreState.starting)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    if stored == "ending":
-        await _stop_now(hass, entry.entry_id)
+    entry = await _stored_to_end(hass, hass_storage, stored)
     light, speaker = hass.states.get(BED_LIGHT), hass.states.get(SPEAKER)
     assert light is not None
     assert speaker is not None

@@ -423,6 +423,27 @@ async def test_start_while_a_restart_resumes_waits_then_replaces(
     assert hass.states.get(SPEAKER).state == MediaPlayerState.PLAYING
 
 
+async def give_up(
+    hass: HomeAssistant, speaker: FakeSpeaker, service: str, data: dict[str, Any]
+) -> None:
+    """Call an action of ours, then give up on it while it waits for the speaker.
+
+    As Home Assistant does when the automation waiting on it restarts or is stopped:
+    the call is cancelled. Return once everything the room still does is done.
+    """
+    gate = hold(speaker)
+    call = hass.async_create_task(
+        hass.services.async_call(DOMAIN, service, data, blocking=True)
+    )
+    await speaker.entered.wait()
+    call.cancel()
+    await settle()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    await hass.async_block_till_done()
+
+
 async def test_a_stop_whose_caller_gives_up_still_ends_the_session(
     hass: HomeAssistant, speaker: FakeSpeaker
 ) -> None:
@@ -437,22 +458,10 @@ async def test_a_stop_whose_caller_gives_up_still_ends_the_session(
     )
     await hass.async_block_till_done()
     assert hass.states.get(BED_LIGHT).attributes[ATTR_BRIGHTNESS] < 255
-    gate = hold(speaker)
-    stop = hass.async_create_task(
-        hass.services.async_call(
-            DOMAIN,
-            "stop",
-            {"config_entry_id": entry.entry_id, "fade": False},
-            blocking=True,
-        )
+    # The end waits for the speaker's pause.
+    await give_up(
+        hass, speaker, "stop", {"config_entry_id": entry.entry_id, "fade": False}
     )
-    await speaker.entered.wait()  # the end waits for the speaker's pause
-    stop.cancel()
-    await settle()
-    gate.set()
-    with pytest.raises(asyncio.CancelledError):
-        await stop
-    await hass.async_block_till_done()
     assert phase(hass) == "idle"
     assert hass.states.get(BED_LIGHT).state == STATE_OFF
     assert hass.states.get(SPEAKER).state != MediaPlayerState.PLAYING
@@ -475,22 +484,12 @@ async def test_a_scene_change_whose_caller_gives_up_still_changes_the_scene(
     )
     await hass.async_block_till_done()
     assert hass.states.get(SPEAKER).attributes["volume_level"] == 0.2
-    gate = hold(speaker)
-    start = hass.async_create_task(
-        hass.services.async_call(
-            DOMAIN,
-            "start",
-            {"config_entry_id": entry.entry_id, "scene": "ocean_night"},
-            blocking=True,
-        )
+    await give_up(
+        hass,
+        speaker,
+        "start",
+        {"config_entry_id": entry.entry_id, "scene": "ocean_night"},
     )
-    await speaker.entered.wait()
-    start.cancel()
-    await settle()
-    gate.set()
-    with pytest.raises(asyncio.CancelledError):
-        await start
-    await hass.async_block_till_done()
     assert phase(hass) == "playing"
     assert hass.states.get("switch.bedroom_ocean_at_night").state == "on"
     assert hass_storage[f"asmr.{entry.entry_id}"]["data"]["scene"] == "ocean_night"
@@ -517,18 +516,6 @@ async def test_a_start_that_fails_after_its_caller_gave_up_is_logged(
     """Nobody waits for the error any more: the log says what went wrong."""
     entry = await add_room(hass, room_entry(lights=[], speakers=[SPEAKER]))
     speaker.faults.always["speaker play_media"] = HomeAssistantError("unreachable")
-    gate = hold(speaker)
-    start = hass.async_create_task(
-        hass.services.async_call(
-            DOMAIN, "start", {"config_entry_id": entry.entry_id}, blocking=True
-        )
-    )
-    await speaker.entered.wait()
-    start.cancel()
-    await settle()
-    gate.set()
-    with pytest.raises(asyncio.CancelledError):
-        await start
-    await hass.async_block_till_done()
+    await give_up(hass, speaker, "start", {"config_entry_id": entry.entry_id})
     assert phase(hass) == "idle"
     assert "Bedroom: the start failed after its caller stopped waiting" in caplog.text

@@ -34,6 +34,7 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 
 from .common import add_room, mpd_status, room_entry, setup_http, setup_mpd, wait_for
+from .engine.helpers import dying_ffmpeg
 
 SPEAKER = "media_player.bedroom"
 WAV_BYTES_PER_SECOND = SAMPLE_RATE * 2 * 2
@@ -617,13 +618,7 @@ async def test_an_encoder_that_dies_ends_the_stream_and_says_so(
     The speaker then stops, and the session casts it again; before, the stream went on
     as silence to its full length and nothing was logged.
     """
-    fake = tmp_path / "ffmpeg"
-    fake.write_text(
-        "#!/bin/sh\n"
-        'case "$*" in *pipe:0*) head -c 1000000 | ffmpeg "$@"; exit 137;; esac\n'
-        'exec ffmpeg "$@"\n'
-    )
-    fake.chmod(0o755)
+    fake = dying_ffmpeg(tmp_path)
     monkeypatch.setitem(sys.modules, "soundfile", None)
     entry = await add_room(
         hass, room_entry(lights=[], speakers=[SPEAKER], audio_format="mp3")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import welch
@@ -204,3 +206,23 @@ def quiet_share(x: NDArray[np.float32], below_db: float) -> float:
     power = np.mean(x[: count * frame].reshape(count, -1) ** 2, axis=1)
     level = 10.0 * np.log10(power + 1e-20)
     return float(np.mean(level < np.percentile(level, 99) - below_db))
+
+
+DYING_FFMPEG_BYTES = 1_000_000
+"""Bytes of audio ``dying_ffmpeg`` encodes before it dies."""
+
+
+def dying_ffmpeg(folder: Path) -> Path:
+    """Write an ffmpeg that dies (exit 137, as when killed) after a megabyte of audio.
+
+    It is the real ffmpeg otherwise, so it lists the real encoders.
+    """
+    fake = folder / "ffmpeg"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *pipe:0*) head -c {DYING_FFMPEG_BYTES} | ffmpeg "$@"; exit 137;;'
+        " esac\n"
+        'exec ffmpeg "$@"\n'
+    )
+    fake.chmod(0o755)
+    return fake

@@ -19,6 +19,8 @@ from custom_components.asmr.engine.base import SAMPLE_RATE
 from custom_components.asmr.engine.render import render
 from custom_components.asmr.engine.scenes import resolve_scene, trigger_scene
 
+from .helpers import DYING_FFMPEG_BYTES, dying_ffmpeg
+
 FRAMES = 3 * SAMPLE_RATE + 777
 
 # The package re-exports the function encode(), which hides the module attribute.
@@ -212,14 +214,7 @@ def test_an_encoder_that_dies_mid_stream_fails_the_stream(
     nothing for the rest of the night, the session seemed to play) and FLAC ended as if
     complete, with nothing logged.
     """
-    fake = tmp_path / "ffmpeg"
-    fake.write_text(
-        "#!/bin/sh\n"
-        'case "$*" in *pipe:0*) head -c 1000000 | ffmpeg "$@"; exit 137;; esac\n'
-        'exec ffmpeg "$@"\n'
-    )
-    fake.chmod(0o755)
-    enc.use_ffmpeg(str(fake))
+    enc.use_ffmpeg(str(dying_ffmpeg(tmp_path)))
     try:
         assert enc.encoders()[fmt] == enc.ENCODER_FFMPEG
         frames = 600 * SAMPLE_RATE
@@ -229,7 +224,7 @@ def test_an_encoder_that_dies_mid_stream_fails_the_stream(
         sent: list[int] = []
         with pytest.raises(enc.EncoderError, match="ffmpeg"):
             sent.extend(len(data) for data in stream)
-        assert 0 < sum(sent) < 1000000
+        assert 0 < sum(sent) < DYING_FFMPEG_BYTES
     finally:
         enc.use_ffmpeg("ffmpeg")
 
