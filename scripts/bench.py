@@ -14,7 +14,9 @@ session of the cheapest scene (pink noise) as WAV bytes that are thrown away. Ev
 first block in a fresh process (its first use, grain banks built on the way) and the
 memory the engine's caches hold once every scene has played are measured in child
 processes too. Every timing is the best of ``--repeat`` runs, sox's included: on a
-shared machine the slower runs measure the neighbours.
+shared machine the slower runs measure the neighbours. The runs go in rounds, every item
+once a round, sox right after each of ours, so that a busy spell of the host (they last
+seconds to minutes) spoils one round of an item rather than all of its runs.
 
 Everything runs pinned to one CPU with numeric libraries limited to one thread. Last, a
 real Home Assistant (on all CPUs) streams MP3 to ``--rooms`` rooms at once: its CPU share
@@ -24,7 +26,6 @@ and memory before, in the burst, paced, and after (``scripts/bench_rooms.py``).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 import os
 from pathlib import Path
 import resource
@@ -138,13 +139,6 @@ def _mp3_alone_seconds(scene: Scene, seconds: float) -> float:
             pass
 
     return _cpu(run)
-
-
-def _best(
-    repeat: int, measure: Callable[[Scene, float], float], scene: Scene, seconds: float
-) -> float:
-    """Return the smallest of ``repeat`` measurements of ``measure(scene, seconds)``."""
-    return min(measure(scene, seconds) for _ in range(repeat))
 
 
 def _sox_seconds(seconds: float) -> float | None:
@@ -287,15 +281,26 @@ def main() -> int:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     repeat = max(1, args.repeat)
-    for name, scene in items:
-        _synth_seconds(scene, 2.0)  # warm grain banks and caches
-        ours = _best(repeat, _synth_seconds, scene, args.seconds)
-        soxes = [t for _ in range(repeat) if (t := _sox_seconds(args.seconds))]
-        sox = min(soxes) if soxes else None
-        mp3 = _best(repeat, _mp3_seconds, scene, args.mp3_seconds)
-        mp3_alone = _best(repeat, _mp3_alone_seconds, scene, args.mp3_seconds)
+    best: dict[str, dict[str, float]] = {name: {} for name, _ in items}
+    for _ in range(repeat):
+        # Round by round, every item once a round: a busy spell of the host spoils one
+        # round of an item, not all of its runs.
+        for name, scene in items:
+            _synth_seconds(scene, 2.0)  # warm grain banks and caches
+            runs = {
+                "ours": _synth_seconds(scene, args.seconds),
+                "sox": _sox_seconds(args.seconds),
+                "mp3": _mp3_seconds(scene, args.mp3_seconds),
+                "mp3_alone": _mp3_alone_seconds(scene, args.mp3_seconds),
+            }
+            for key, value in runs.items():
+                if value is not None:
+                    best[name][key] = min(best[name].get(key, value), value)
+    for name, _ in items:
+        ours = best[name]["ours"]
+        sox = best[name].get("sox")
         rtf = args.seconds / ours
-        mp3_rtf = args.mp3_seconds / mp3
+        mp3_rtf = args.mp3_seconds / best[name]["mp3"]
         ratio = ours / sox if sox else float("nan")
         ok = mp3_rtf >= TARGET_MP3_RTF
         if name.startswith("scene"):
@@ -303,9 +308,9 @@ def main() -> int:
         failures += not ok
         sox_cell = f"{sox:.3f}" if sox else "-"
         print(
-            f"| {name} | {rtf:.0f}x | {mp3_rtf:.0f}x | {args.mp3_seconds / mp3_alone:.0f}x "
-            f"| {sox_cell} | {ours:.3f} | "
-            f"{ratio:.2f} | {_mark(ok)} |"
+            f"| {name} | {rtf:.0f}x | {mp3_rtf:.0f}x "
+            f"| {args.mp3_seconds / best[name]['mp3_alone']:.0f}x "
+            f"| {sox_cell} | {ours:.3f} | {ratio:.2f} | {_mark(ok)} |"
         )
     print()
     print("| trigger | render_chunk CPU ms per s of audio |")
@@ -320,12 +325,14 @@ def main() -> int:
         "| of it CPU ms | verdict |"
     )
     print("|---|---:|---:|---|")
-    for scene_id in engine.SCENES:
-        if args.only and scene_id not in args.only:
-            continue
-        cold_ms, cold_cpu_ms = min(
-            _cold_first_block_ms(scene_id) for _ in range(repeat)
-        )
+    scene_ids = [s for s in engine.SCENES if not args.only or s in args.only]
+    cold_runs: dict[str, tuple[float, float]] = {}
+    for _ in range(repeat):
+        for scene_id in scene_ids:
+            run = _cold_first_block_ms(scene_id)
+            cold_runs[scene_id] = min(cold_runs.get(scene_id, run), run)
+    for scene_id in scene_ids:
+        cold_ms, cold_cpu_ms = cold_runs[scene_id]
         ok = cold_ms <= TARGET_FIRST_BLOCK_MS
         failures += not ok
         print(f"| {scene_id} | {cold_ms:.0f} | {cold_cpu_ms:.0f} | {_mark(ok)} |")
