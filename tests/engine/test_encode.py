@@ -112,6 +112,55 @@ def test_mp3_byte_ranges_keep_length_and_frame_grid() -> None:
     assert np.corrcoef(decoded[later, 0], reference[later, 0])[0, 1] > 0.9
 
 
+def _ffmpeg_decode(data: bytes) -> NDArray[np.float32]:
+    """Decode MP3 bytes with the ffmpeg binary (its decoder, not libsndfile's)."""
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "quiet", "-f", "mp3", "-i", "pipe:0", "-f", "f32le", "pipe:1"],
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(pcm, dtype=np.float32).reshape(-1, 2)
+
+
+@pytest.mark.parametrize("encoder", ["libsndfile", "ffmpeg"])
+def test_a_resumed_mp3_download_joins_without_a_burst(
+    request: pytest.FixtureRequest, encoder: str
+) -> None:
+    """A player resuming a broken download mid-file hears at most a dip at the join.
+
+    It joins the bytes it holds to the resumed stream's. Frames of the new encode whose
+    bit reservoir reached back past the join used to decode the old encode's bytes: a
+    burst of noise up to ten times the loudest sound around it.
+    """
+    if encoder == "ffmpeg":
+        request.getfixturevalue("without_libsndfile")
+    assert enc.encoders()["mp3"] == encoder
+    frames = 6 * SAMPLE_RATE
+
+    def blocks(start: int = 0) -> Iterator[NDArray[np.float32]]:
+        return render(
+            resolve_scene("paper_and_pages"), seed=3, start=start, stop=frames
+        )
+
+    full = b"".join(enc.encode(blocks(), fmt="mp3", frames=frames))
+    references = [_decode(full), _ffmpeg_decode(full)]
+    # Resumes at a frame's start, in its side information and in its data.
+    for first_byte in (384 * 84 + 20, 384 * 144, 384 * 144 + 20, 384 * 216 + 100):
+        joined = full[:first_byte] + b"".join(
+            enc.stream_bytes(blocks, fmt="mp3", frames=frames, first_byte=first_byte)
+        )
+        frame = first_byte // 384 * enc.MP3_FRAME_SAMPLES
+        around = slice(frame - 2 * 1152, frame + 6 * 1152)
+        later = slice(frame + 6 * 1152, frame + 30 * 1152)
+        for decoded, reference in zip(
+            [_decode(joined), _ffmpeg_decode(joined)], references, strict=True
+        ):
+            loudest = np.abs(reference[around]).max()
+            assert np.abs(decoded[around]).max() < 1.3 * loudest, first_byte
+            assert np.corrcoef(decoded[later, 0], reference[later, 0])[0, 1] > 0.9
+
+
 def test_vorbis_is_written_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """One huge block reaches libsndfile in pieces of at most WRITE_FRAMES frames."""
     sizes: list[int] = []

@@ -108,6 +108,7 @@ _FLAC_TOTAL_AT = (
     21  # "fLaC", block header, then STREAMINFO's 36-bit length from byte 21
 )
 _MP3_RESUME_WARMUP = 1  # frames encoded and dropped before a resumed MP3 stream
+_MP3_RESERVOIR_MAX = 511  # furthest back (bytes of main data) a frame's data may begin
 _RIFF_MAX = 0xFFFFFFFF  # largest size a 32-bit RIFF field holds
 
 
@@ -511,6 +512,57 @@ def _mp3_frames(
         sent += 1
 
 
+def _mp3_joined(pieces: Iterator[bytes], cut: int) -> Iterator[bytes]:
+    """Yield a resumed MP3 stream from byte ``cut`` of its first frame, safe to join on.
+
+    The listener holds the bytes before the resume from an earlier encode, and a new
+    encode's frames differ from them. An MP3 frame may begin its data up to
+    ``_MP3_RESERVOIR_MAX`` bytes back, in the frames before it (the bit reservoir), so
+    the new frames that reach back past the resume would decode the earlier encode's
+    bytes: a burst of noise. Those frames are sent with empty side information (silent;
+    their data stays, since later frames read it). The frame cut by the resume mixes
+    the earlier encode's header and side information with these bytes: the rest of its
+    side information is sent empty, and the rest of its data all ones, which every
+    Huffman table of Layer III reads as zeros. The join is a dip of a few frames
+    (24-72 ms), not a burst.
+    """
+    clean = 0  # bytes of new frames' data before the next frame, the listener has whole
+    for data in pieces:
+        frames = [
+            bytearray(data[i : i + MP3_FRAME_BYTES])
+            for i in range(0, len(data), MP3_FRAME_BYTES)
+        ]
+        for frame in frames:
+            if clean >= _MP3_RESERVOIR_MAX:
+                break
+            side, main = _mp3_layout(frame)
+            if cut:
+                frame[side:main] = bytes(main - side)
+                frame[main:] = b"\xff" * (len(frame) - main)
+                del frame[:cut]
+                cut = 0
+                continue
+            if _main_data_begin(frame, side) > clean:
+                frame[side:main] = bytes(main - side)
+            clean += len(frame) - main
+        yield b"".join(frames)
+        if clean >= _MP3_RESERVOIR_MAX:
+            yield from pieces
+            return
+
+
+def _mp3_layout(frame: bytearray) -> tuple[int, int]:
+    """Return where an MPEG-1 Layer III frame's side information and main data begin."""
+    side = 4 if frame[1] & 0x01 else 6  # a CRC follows the header when the bit is 0
+    mono = frame[3] >> 6 == 0b11
+    return side, side + (17 if mono else 32)
+
+
+def _main_data_begin(frame: bytearray, side: int) -> int:
+    """Return how many bytes back, before its own data, a frame's data begins."""
+    return (frame[side] << 1) | (frame[side + 1] >> 7)
+
+
 def encode(
     blocks: Iterable[NDArray[np.float32]], *, fmt: str, frames: int
 ) -> Generator[bytes]:
@@ -586,7 +638,9 @@ def stream_bytes(
     the frame that holds ``first_byte``. For ``mp3`` the file keeps its length and frame
     grid: the encoder restarts one frame before the MP3 frame that holds ``first_byte``
     (that warm-up frame is dropped), so the bytes there decode to the audio of that time,
-    though they are not the same bytes a full encode would hold. ``flac`` and ``ogg`` are
+    though they are not the same bytes a full encode would hold; the first few frames
+    are sent so that a player joining them to the bytes it holds hears a dip of a few
+    frames there, never a burst (``_mp3_joined``). ``flac`` and ``ogg`` are
     encoded from the start and the leading bytes skipped (Ogg bytes differ between runs).
 
     Parameters
@@ -642,9 +696,7 @@ def _stream(
         pieces = _mp3_frames(
             blocks, skip=frame_index - warm, count=mp3_frame_count(frames) - frame_index
         )
-        for data in pieces:
-            yield data[cut:] if cut else data
-            cut = 0
+        yield from _mp3_joined(pieces, cut) if first_byte else pieces
         return
     skipped = 0
     for data in _encode(render_from(0), fmt, frames):
