@@ -247,6 +247,38 @@ def control_times(index: int) -> NDArray[np.float64]:
     )
 
 
+CURVE_CHUNKS = 8
+"""Chunks whose control points a slow curve is worked out for in one go (``chunk_curve``)."""
+
+type Curve = Callable[[int, NDArray[np.float64]], NDArray[np.float64]]
+"""A slow control curve: ``curve(seed, t)``, its last axis along the times ``t``."""
+
+
+def chunk_curve(curve: Curve, seed: int, index: int) -> NDArray[np.float64]:
+    """Return ``curve(seed, control_times(index))``, read-only.
+
+    ``curve`` must be a pure function of the seed and of each time on its own (a swell,
+    a gesture's strength). A few dozen points cost about as much to work out as a few
+    hundred, so the curve is worked out for ``CURVE_CHUNKS`` chunks at once and kept;
+    a chunk's values are always cut from the same block, so any chunk renders alone.
+    """
+    block, place = divmod(index, CURVE_CHUNKS)
+    first = place * (CHUNK_FRAMES // CONTROL_HOP)
+    return _curve_block(curve, seed, block)[..., first : first + CONTROL_POINTS]
+
+
+@shared_cache(maxsize=64)
+def _curve_block(curve: Curve, seed: int, block: int) -> NDArray[np.float64]:
+    """Return ``curve`` at the control points of ``CURVE_CHUNKS`` chunks, from ``block``'s."""
+    points = CURVE_CHUNKS * (CHUNK_FRAMES // CONTROL_HOP) + CONTROL_POINTS
+    start = block * CURVE_CHUNKS * CHUNK_FRAMES
+    values = np.array(
+        curve(seed, (start + CONTROL_HOP * np.arange(points)) / SAMPLE_RATE)
+    )
+    values.flags.writeable = False
+    return values
+
+
 def bed_segment(
     out: NDArray[np.float32],
     bank: NDArray[np.float32],

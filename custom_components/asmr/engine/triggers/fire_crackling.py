@@ -32,12 +32,10 @@ from ..base import (
 from ..cache import shared_cache
 from ..events import (
     BANK_FRAMES,
-    CONTROL_HOP,
-    CONTROL_POINTS,
     GrainSet,
     band,
     bed_segment,
-    control_times,
+    chunk_curve,
     filtered,
     grain_set,
     knot_curve,
@@ -313,7 +311,6 @@ POPS_PER_S = RECIPE.pops_per_s
 
 _SALT = "fire_crackling"
 _LIMITED_FRAMES = CHUNK_FRAMES * 3 // 2 + 4096
-_KNOTS_PER_CHUNK = CHUNK_FRAMES // CONTROL_HOP
 _HISS_BANK_FRAMES = 1 << 17  # the faint hiss needs no long bank
 
 
@@ -450,11 +447,9 @@ def _flicker(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def _hiss_level(seed: int, index: int) -> NDArray[np.float64]:
-    """Return the hiss's slowly wandering level at a chunk's control points (left, right)."""
-    knots = index * _KNOTS_PER_CHUNK + np.arange(CONTROL_POINTS)
-    t = np.asarray(knots * (CONTROL_HOP / SAMPLE_RATE), dtype=np.float64)
-    out = np.empty((2, CONTROL_POINTS))
+def _hiss_level(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the hiss's slowly wandering level at absolute times (left, right)."""
+    out = np.empty((2, t.size))
     for ear in range(2):
         out[ear] = 0.4 + 1.2 * knot_curve(
             t, seed=seed, salt=f"{_SALT}/hiss{ear}", knot_s=0.6
@@ -527,13 +522,13 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     out = np.zeros((2, BUFFER_FRAMES), dtype=np.float32)
     beds = _beds()
     banks = _banks()
-    flicker = _flicker(request.seed, control_times(request.index))
+    flicker = chunk_curve(_flicker, request.seed, request.index)
     bed_segment(out, beds["roar"], rng, ramp(flicker * RECIPE.roar_gain))
     bed_segment(
         out,
         beds["hiss"],
         rng,
-        ramp(_hiss_level(request.seed, request.index) * RECIPE.hiss_gain),
+        ramp(chunk_curve(_hiss_level, request.seed, request.index) * RECIPE.hiss_gain),
     )
 
     activity = float(np.mean(flicker))

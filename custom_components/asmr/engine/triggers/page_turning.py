@@ -40,7 +40,7 @@ from ..dsp import hash_uniform
 from ..events import (
     PAN_WIDTH,
     SEGMENT_FRAMES,
-    control_times,
+    chunk_curve,
     knot_curve,
     noise_spectrum,
     placed_segment,
@@ -676,14 +676,21 @@ _PART_LEVEL = {
 }
 
 
+def _busy(seed: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return how busy the fingers are at absolute times ``t``, between rest and 1.
+
+    They rub and shift in short movements, a few a second, never all still.
+    """
+    h = RECIPE.handling
+    rubs = knot_curve(t, seed=seed, salt=_SALT + "/rubs", knot_s=h.rub_s)
+    return np.asarray(h.rest_level + (1.0 - h.rest_level) * rubs**h.rub_power)
+
+
 def _handling(request: ChunkRequest, out: NDArray[np.float32]) -> None:
     """Add the hands' handling of the book between the turns (rustle and edge ticks)."""
     rng = chunk_rng(request.seed, _SALT + "/handling", request.index)
-    t = control_times(request.index)
-    # The fingers rub and shift in short movements, a few a second, never all still.
     h = RECIPE.handling
-    rubs = knot_curve(t, seed=request.seed, salt=_SALT + "/rubs", knot_s=h.rub_s)
-    busy = h.rest_level + (1.0 - h.rest_level) * rubs**h.rub_power
+    busy = chunk_curve(_busy, request.seed, request.index)
     # The book stays put: one place per chunk (the cross-fades glide between them).
     middle = np.asarray([request.start_s + 0.5])
     azimuth = float(azimuth_at(request.placement, request.seed, middle, salt=_SALT)[0])

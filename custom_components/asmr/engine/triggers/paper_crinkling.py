@@ -35,7 +35,7 @@ from ..events import (
     GrainSet,
     band,
     bed_segment,
-    control_times,
+    chunk_curve,
     event_buffer,
     filtered,
     grain_set,
@@ -599,8 +599,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     rng = chunk_rng(request.seed, _SALT, request.index)
     grains = _grains()
     out = event_buffer(grains)
-    t = control_times(request.index)
-    act = activity(request.seed, t)
+    act = chunk_curve(activity, request.seed, request.index)
     # The hands sit where the scene places the layer, shifting a little as they work
     # (slowly: one place per chunk, and the cross-fades between chunks glide).
     middle = np.asarray([request.start_s + 0.5])

@@ -33,7 +33,7 @@ from ..events import (
     band,
     bed_segment,
     bubbles,
-    control_times,
+    chunk_curve,
     event_buffer,
     fade_tail,
     filtered,
@@ -510,7 +510,7 @@ def render_rain(
     banks = _banks()
     rng = chunk_rng(request.seed, _SALT, request.index)
     out = event_buffer(banks["all"], lag=RECIPE.bubble_lag_frames)
-    level = _intensity(request.seed, control_times(request.index))
+    level = chunk_curve(_intensity, request.seed, request.index)
     bed = _bed(round(float(np.clip(glass, 0.0, 1.0)), 2))
     bed_segment(out, bed, rng, ramp(np.sqrt(level)))
 

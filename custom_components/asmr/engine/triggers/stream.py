@@ -24,7 +24,7 @@ from ..events import (
     GrainSet,
     Swell,
     bed_segment,
-    control_times,
+    chunk_curve,
     event_buffer,
     noise_spectrum,
     poisson_times,
@@ -238,7 +238,7 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     rng = chunk_rng(request.seed, _SALT, request.index)
     large = _bubbles()["large"]
     out = event_buffer(large)
-    flow = _flow(request.seed, control_times(request.index))
+    flow = chunk_curve(_flow, request.seed, request.index)
     bed_segment(out, _bed(), rng, ramp(np.sqrt(flow) * RECIPE.bed_gain))
     starts = poisson_times(rng, BUBBLES_PER_S * flow[: CHUNK_FRAMES // CONTROL_HOP + 1])
     n = starts.size
