@@ -33,9 +33,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..base import CHUNK_FRAMES, SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng
+from ..base import (
+    CHUNK_FRAMES,
+    SAMPLE_RATE,
+    ChunkRequest,
+    Placement,
+    Trigger,
+    chunk_rng,
+)
 from ..cache import shared_cache
-from ..dsp import frame_times, random_int8, rfft_freqs
+from ..dsp import random_int8, rfft_freqs
 from ..events import wobble
 from ..spatial import MAX_ITD_FRAMES, azimuth_at, ear_weights, head_shadow
 
@@ -559,6 +566,31 @@ def _chunk_plan(seed: int, t: NDArray[np.float64]) -> Plan:
     )
 
 
+_CHUNK_HOPS = CHUNK_FRAMES // HOP
+"""Noise frames that start in one chunk."""
+
+
+@shared_cache(maxsize=32)
+def _segment_frames(
+    seed: int, segment: int
+) -> tuple[NDArray[np.float64], NDArray[np.float32], NDArray[np.float64], Plan]:
+    """Return a segment's noise frames: their times, channel levels and formants.
+
+    Worked out for the segment's chunks at once (one evaluation of a few hundred frames
+    costs little more than one of a chunk's hundred) and kept; with them the plan that
+    covers them (the segment's, and the next one's for the last frame).
+    """
+    first = segment * SEGMENT_S * CHUNK_FRAMES
+    starts = first + HOP * np.arange(SEGMENT_S * _CHUNK_HOPS)
+    t = np.asarray((starts + FRAME_LEN / 2) / SAMPLE_RATE)
+    plan = _chunk_plan(seed, t)
+    levels = envelopes(plan.events, t)
+    tracks = formants(plan.knots, t)
+    for array in (t, levels, tracks):
+        array.flags.writeable = False
+    return t, levels, tracks, plan
+
+
 def envelopes(
     events: NDArray[np.float64], t: NDArray[np.float64]
 ) -> NDArray[np.float32]:
@@ -684,13 +716,24 @@ def noise_frames(
         hops[:, first + 1 : first + b - a + 1, :OVERLAP] += tails[:, a:b]
 
 
-def _azimuth(request: ChunkRequest, t: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Return where the voice is at absolute times ``t``: the layer's motion and a lean."""
-    lean = wobble(t, seed=request.seed, salt="whispering/lean", periods=LEAN_PERIODS_S)
-    return np.asarray(
-        azimuth_at(request.placement, request.seed, t, salt="whispering")
-        + LEAN_DEG * lean
-    )
+type _Ears = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]
+
+
+@shared_cache(maxsize=32)
+def _segment_ears(seed: int, segment: int, placement: Placement) -> tuple[_Ears, _Ears]:
+    """Return ``ear_weights`` of a segment's noise frames and of its plan's bursts.
+
+    The voice is where the layer's motion puts it, with a slow lean of its own.
+    """
+    times, _, _, plan = _segment_frames(seed, segment)
+
+    def ears(t: NDArray[np.float64]) -> _Ears:
+        lean = wobble(t, seed=seed, salt="whispering/lean", periods=LEAN_PERIODS_S)
+        return ear_weights(
+            azimuth_at(placement, seed, t, salt="whispering") + LEAN_DEG * lean
+        )
+
+    return ears(times), ears(plan.bursts[:, 0])
 
 
 def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
@@ -709,16 +752,16 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
     """
     seed, index = request.seed, request.index
     out = np.zeros((2, CHUNK_FRAMES + TAIL_FRAMES), dtype=np.float32)
-    t = frame_times(index, HOP, overlap=OVERLAP)
-    plan = _chunk_plan(seed, t)
-    levels = envelopes(plan.events, t)
+    segment, place = divmod(index, SEGMENT_S)
+    _, all_levels, all_tracks, plan = _segment_frames(seed, segment)
+    mine = slice(place * _CHUNK_HOPS, (place + 1) * _CHUNK_HOPS)
+    levels, tracks = all_levels[mine], all_tracks[mine]
     active = np.flatnonzero(levels.max(axis=1) > 0.0)
     t0 = request.start_s
-    bursts = plan.bursts[(plan.bursts[:, 0] >= t0) & (plan.bursts[:, 0] < t0 + 1.0)]
-    # Where the voice is at every sounding frame, then at every burst.
-    direct, shadowed, delay = ear_weights(
-        _azimuth(request, np.concatenate([t[active], bursts[:, 0]]))
-    )
+    in_chunk = (plan.bursts[:, 0] >= t0) & (plan.bursts[:, 0] < t0 + 1.0)
+    bursts = plan.bursts[in_chunk]
+    # Where the voice is at every sounding frame, and at every burst.
+    at_frames, at_bursts = _segment_ears(seed, segment, request.placement)
     if active.size:
         _, air, bands = shapes()
         level = levels[active]
@@ -726,19 +769,16 @@ def render_chunk(request: ChunkRequest) -> NDArray[np.float32]:
         mag = level[:, 1:] @ bands
         mag += level[:, :1] * air
         tracted = np.flatnonzero(level[:, 0] > 0.0)
-        shaped = tract(formants(plan.knots, t[active[tracted]]))
+        shaped = tract(tracks[active[tracted]])
         mag[tracted, :TRACT_BINS] += shaped * level[tracted, :1]
         rng = chunk_rng(seed, "whispering/noise", index)
-        ears = (direct[: active.size], shadowed[: active.size], delay[: active.size])
+        rows = mine.start + active
+        ears = (at_frames[0][rows], at_frames[1][rows], at_frames[2][rows])
         noise_frames(rng, mag, active, ears, out)
     if bursts.size:
         # Placed as ``spatial.place`` places a grain, from the cached dull copies.
         bank, dull = burst_bank(), dull_bursts()
-        direct, shadowed, delay = (
-            direct[active.size :],
-            shadowed[active.size :],
-            delay[active.size :],
-        )
+        direct, shadowed, delay = (w[in_chunk] for w in at_bursts)
         for i, (time, kind, variant, level) in enumerate(bursts):
             at = round((time - t0) * SAMPLE_RATE)
             grain, low = bank[int(kind), int(variant)], dull[int(kind), int(variant)]
