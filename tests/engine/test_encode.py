@@ -146,7 +146,7 @@ def test_a_resumed_mp3_download_joins_without_a_burst(
     full = b"".join(enc.encode(blocks(), fmt="mp3", frames=frames))
     references = [_decode(full), _ffmpeg_decode(full)]
     # Resumes at a frame's start, in its side information and in its data.
-    for first_byte in (384 * 84 + 20, 384 * 144, 384 * 144 + 20, 384 * 216 + 100):
+    for first_byte in (384 * 84 + 20, 384 * 144, 384 * 144 + 20, 384 * 144 + 100):
         joined = full[:first_byte] + b"".join(
             enc.stream_bytes(blocks, fmt="mp3", frames=frames, first_byte=first_byte)
         )

@@ -522,9 +522,10 @@ def _mp3_joined(pieces: Iterator[bytes], cut: int) -> Iterator[bytes]:
     bytes: a burst of noise. Those frames are sent with empty side information (silent;
     their data stays, since later frames read it). The frame cut by the resume mixes
     the earlier encode's header and side information with these bytes: the rest of its
-    side information is sent empty, and the rest of its data all ones, which every
-    Huffman table of Layer III reads as zeros. The join is a dip of a few frames
-    (24-72 ms), not a burst.
+    side information is sent empty (a decoder may then drop the frame as malformed),
+    and the rest of its data all ones, which Layer III's Huffman tables read as zeros
+    (table 12 as the faintest values). The join is a dip of a few frames (24-72 ms),
+    not a burst.
     """
     clean = 0  # bytes of new frames' data before the next frame, the listener has whole
     for data in pieces:

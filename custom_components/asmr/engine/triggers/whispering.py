@@ -551,21 +551,6 @@ def segment_plan(seed: int, segment: int) -> Plan:
     return planner.plan()
 
 
-def _chunk_plan(seed: int, t: NDArray[np.float64]) -> Plan:
-    """Return the plan covering times ``t`` (at most two neighbouring segments)."""
-    first = int(t[0] // SEGMENT_S)
-    last = int(t[-1] // SEGMENT_S)
-    plans = [segment_plan(seed, s) for s in range(first, last + 1)]
-    if len(plans) == 1:
-        return plans[0]
-    return Plan(
-        *(
-            np.concatenate([getattr(p, k) for p in plans])
-            for k in ("events", "knots", "bursts")
-        )
-    )
-
-
 _CHUNK_HOPS = CHUNK_FRAMES // HOP
 """Noise frames that start in one chunk."""
 
@@ -577,13 +562,13 @@ def _segment_frames(
     """Return a segment's noise frames: their times, channel levels and formants.
 
     Worked out for the segment's chunks at once (one evaluation of a few hundred frames
-    costs little more than one of a chunk's hundred) and kept; with them the plan that
-    covers them (the segment's, and the next one's for the last frame).
+    costs little more than one of a chunk's hundred) and kept, with the segment's plan
+    (the next segment's sounds start after the last frame).
     """
     first = segment * SEGMENT_S * CHUNK_FRAMES
     starts = first + HOP * np.arange(SEGMENT_S * _CHUNK_HOPS)
     t = np.asarray((starts + FRAME_LEN / 2) / SAMPLE_RATE)
-    plan = _chunk_plan(seed, t)
+    plan = segment_plan(seed, segment)
     levels = envelopes(plan.events, t)
     tracks = formants(plan.knots, t)
     for array in (t, levels, tracks):
