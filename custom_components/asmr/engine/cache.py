@@ -15,6 +15,10 @@ from functools import _CacheInfo, update_wrapper
 import threading
 from typing import Any, cast
 
+SEGMENTS_KEPT = 64
+"""Results a cache of per-session timeline segments keeps: a segment or two for each of
+dozens of rooms playing the same trigger at once (each result is a few kilobytes)."""
+
 
 class _Build:
     """One build in progress: its waiters block on ``done`` and read the outcome."""

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .base import CHUNK_FRAMES, SAMPLE_RATE, buffer_frames, salt_of
-from .cache import shared_cache
+from .cache import SEGMENTS_KEPT, shared_cache
 from .dsp import hash_uniform
 from .recipe import NoiseBand
 
@@ -267,7 +267,7 @@ def chunk_curve(curve: Curve, seed: int, index: int) -> NDArray[np.float64]:
     return _curve_block(curve, seed, block)[..., first : first + CONTROL_POINTS]
 
 
-@shared_cache(maxsize=64)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _curve_block(curve: Curve, seed: int, block: int) -> NDArray[np.float64]:
     """Return ``curve`` at the control points of ``CURVE_CHUNKS`` chunks, from ``block``'s."""
     points = CURVE_CHUNKS * (CHUNK_FRAMES // CONTROL_HOP) + CONTROL_POINTS

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng, silent_chunk
-from ..cache import shared_cache
+from ..cache import SEGMENTS_KEPT, shared_cache
 from ..gestures import (
     STROKE_HOP,
     Bouts,
@@ -147,7 +147,7 @@ SEGMENT_S = RECIPE.bouts.segment_s
 Timeline = tuple[NDArray[np.float64], ...]
 
 
-@shared_cache(maxsize=8)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, spot, tone."""
     rng = chunk_rng(seed, "brushing/segment", segment)

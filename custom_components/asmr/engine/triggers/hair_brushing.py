@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import ChunkRequest, Trigger, chunk_rng, silent_chunk
-from ..cache import shared_cache
+from ..cache import SEGMENTS_KEPT, shared_cache
 from ..gestures import Bouts, Friction, StickSlip, StrokeRecipe, Style, Tips
 from ..recipe import Band, Count, NoiseBand, Range
 
@@ -91,7 +91,7 @@ SEGMENT_S = RECIPE.bouts.segment_s
 Timeline = tuple[NDArray[np.float64], ...]
 
 
-@shared_cache(maxsize=8)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return the strokes of one segment: start (s), length (s), speed, density, spot."""
     rng = chunk_rng(seed, "hair_brushing/segment", segment)

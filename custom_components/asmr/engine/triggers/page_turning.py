@@ -35,7 +35,7 @@ from ..base import (
     buffer_frames,
     chunk_rng,
 )
-from ..cache import shared_cache
+from ..cache import SEGMENTS_KEPT, shared_cache
 from ..dsp import hash_uniform
 from ..events import (
     PAN_WIDTH,
@@ -488,7 +488,7 @@ class _Part:
     turn: int
 
 
-@shared_cache(maxsize=32)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _plan(seed: int, block: int) -> tuple[_Part, ...]:
     """Return the parts of turns ``block * _PLAN_TURNS`` up to the next block's first.
 

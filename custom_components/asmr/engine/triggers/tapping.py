@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..base import SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng, silent_chunk
-from ..cache import shared_cache
+from ..cache import SEGMENTS_KEPT, shared_cache
 from ..impacts import (
     ImpactRecipe,
     Room,
@@ -421,7 +421,7 @@ CLUSTERS = Clusters(
 """The rhythm of tapping: nail runs, single taps and double taps."""
 
 
-@shared_cache(maxsize=8)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return one segment's taps: time (s), material, grain, strength, cluster spot."""
     rng = chunk_rng(seed, "tapping/segment", segment)

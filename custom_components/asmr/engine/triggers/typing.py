@@ -16,14 +16,15 @@ longer pauses after sentences, occasional thinking pauses and bursts of backspac
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import SAMPLE_RATE, ChunkRequest, Trigger, chunk_rng, silent_chunk
-from ..cache import shared_cache
+from ..cache import SEGMENTS_KEPT, shared_cache
 from ..events import band
 from ..impacts import (
     ImpactRecipe,
@@ -344,19 +345,19 @@ def is_long_key(key: int) -> bool:
 
 
 @shared_cache(maxsize=1)
-def keyboard() -> tuple[NDArray[np.float64], tuple[np.random.Generator, ...]]:
-    """Return the deck's colour and, per key, the generator where the key's draws begin.
+def keyboard() -> tuple[NDArray[np.float64], tuple[Mapping[str, Any], ...]]:
+    """Return the deck's colour and, per key, the generator's state where its draws begin.
 
     The keyboard is drawn from one generator (a fixed seed), the deck first, then key
-    after key. The draws alone are cheap: taken once in that order, with a copy of the
-    generator kept where each key begins, any key can be built on its own, exactly as
-    a pass over the whole keyboard would build it.
+    after key. The draws alone are cheap: taken once in that order, with the
+    generator's state kept where each key begins, any key can be built on its own,
+    exactly as a pass over the whole keyboard would build it.
     """
     rng = chunk_rng(0, "typing-bank", 0)
     board = deck_colour(rng, burst_frequencies(RECIPE.grain_frames))
     starts = []
     for key in range(KEYS):
-        starts.append(copy.deepcopy(rng))
+        starts.append(rng.bit_generator.state)
         draw_key(rng, big=is_long_key(key))
     return board, tuple(starts)
 
@@ -381,7 +382,9 @@ def key_grains(key: int) -> tuple[Grains, Grains]:
 
     """
     board, starts = keyboard()
-    draws = draw_key(copy.deepcopy(starts[key]), big=is_long_key(key))
+    rng = np.random.Generator(np.random.PCG64())
+    rng.bit_generator.state = starts[key]  # where this key's draws begin
+    draws = draw_key(rng, big=is_long_key(key))
     grains = tuple(g.astype(np.float32) for g in build_key(draws, board))
     for grain in grains:
         grain.flags.writeable = False
@@ -511,7 +514,7 @@ PROSE = Prose(
 """How the typist writes."""
 
 
-@shared_cache(maxsize=4)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _timeline(seed: int, segment: int) -> Timeline:
     """Return one segment's keystrokes: press time (s), hold (s), key, strength."""
     rng = chunk_rng(seed, "typing/segment", segment)

@@ -41,7 +41,7 @@ from ..base import (
     Trigger,
     chunk_rng,
 )
-from ..cache import shared_cache
+from ..cache import SEGMENTS_KEPT, shared_cache
 from ..dsp import random_int8, rfft_freqs
 from ..events import wobble
 from ..spatial import MAX_ITD_FRAMES, azimuth_at, ear_weights, head_shadow
@@ -555,7 +555,7 @@ _CHUNK_HOPS = CHUNK_FRAMES // HOP
 """Noise frames that start in one chunk."""
 
 
-@shared_cache(maxsize=32)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _segment_frames(
     seed: int, segment: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float32], NDArray[np.float64], Plan]:
@@ -704,7 +704,7 @@ def noise_frames(
 type _Ears = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]
 
 
-@shared_cache(maxsize=32)
+@shared_cache(maxsize=SEGMENTS_KEPT)
 def _segment_ears(seed: int, segment: int, placement: Placement) -> tuple[_Ears, _Ears]:
     """Return ``ear_weights`` of a segment's noise frames and of its plan's bursts.
 
