@@ -30,6 +30,7 @@ from custom_components.asmr.engine import (
     use_ffmpeg,
 )
 from custom_components.asmr.engine.encode import ENCODER_FFMPEG
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 
@@ -105,6 +106,13 @@ async def _start(
         hass,
         room_entry(name=name, lights=[], speakers=speakers or [SPEAKER], **options),
     )
+    return await _cast(hass, played, entry)
+
+
+async def _cast(
+    hass: HomeAssistant, played: list[ServiceCall], entry: ConfigEntry
+) -> str:
+    """Start pink noise in a room and return the URL it cast."""
     await hass.services.async_call(
         DOMAIN,
         "start",
@@ -626,14 +634,7 @@ async def test_an_encoder_that_dies_ends_the_stream_and_says_so(
     use_ffmpeg(str(fake))  # after the setup, which sets Home Assistant's ffmpeg
     try:
         assert encoders()["mp3"] == ENCODER_FFMPEG
-        await hass.services.async_call(
-            DOMAIN,
-            "start",
-            {"config_entry_id": entry.entry_id, "scene": "pink_noise"},
-            blocking=True,
-        )
-        await hass.async_block_till_done()
-        url = str(played[-1].data["media_content_id"])
+        url = await _cast(hass, played, entry)
         async with aiohttp.ClientSession() as client, client.get(url) as response:
             async with asyncio.timeout(15):
                 received = await _read_until_closed(response)
