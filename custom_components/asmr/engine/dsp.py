@@ -160,15 +160,16 @@ def rfft_freqs(frame_len: int) -> NDArray[np.float32]:
 
 
 def frame_times(
-    index: int, hop: int, *, overlap: int | None = None
+    index: int, hop: int, *, overlap: int | None = None, chunks: int = 1
 ) -> NDArray[np.float64]:
     """Return the absolute centre time (s) of the noise frames that start in chunk ``index``.
 
     The frames are ``hop + overlap`` long (``overlap`` defaults to ``hop``) and start every
-    ``hop`` frames from the chunk's first frame, matching ``spectral_noise``.
+    ``hop`` frames from the chunk's first frame, matching ``spectral_noise``; with
+    ``chunks``, those of that many chunks from ``index`` on.
     """
     frame_len = hop + (hop if overlap is None else overlap)
-    starts = index * CHUNK_FRAMES + hop * np.arange(CHUNK_FRAMES // hop)
+    starts = index * CHUNK_FRAMES + hop * np.arange(chunks * CHUNK_FRAMES // hop)
     return np.asarray((starts + frame_len / 2) / SAMPLE_RATE)
 
 

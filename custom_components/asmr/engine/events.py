@@ -240,10 +240,14 @@ def wobble(
     return np.asarray(np.sin(np.multiply.outer(t, w) + phase) @ amp)
 
 
-def control_times(index: int) -> NDArray[np.float64]:
-    """Return the absolute times (s) of the control points of chunk ``index``'s segment."""
+def control_times(index: int, chunks: int = 1) -> NDArray[np.float64]:
+    """Return the absolute times (s) of the control points of chunk ``index``'s segment.
+
+    With ``chunks``, those of the segments of that many chunks from ``index`` on.
+    """
+    points = (chunks - 1) * (CHUNK_FRAMES // CONTROL_HOP) + CONTROL_POINTS
     return np.asarray(
-        (index * CHUNK_FRAMES + CONTROL_HOP * np.arange(CONTROL_POINTS)) / SAMPLE_RATE
+        (index * CHUNK_FRAMES + CONTROL_HOP * np.arange(points)) / SAMPLE_RATE
     )
 
 
@@ -270,10 +274,8 @@ def chunk_curve(curve: Curve, seed: int, index: int) -> NDArray[np.float64]:
 @shared_cache(maxsize=SEGMENTS_KEPT)
 def _curve_block(curve: Curve, seed: int, block: int) -> NDArray[np.float64]:
     """Return ``curve`` at the control points of ``CURVE_CHUNKS`` chunks, from ``block``'s."""
-    points = CURVE_CHUNKS * (CHUNK_FRAMES // CONTROL_HOP) + CONTROL_POINTS
-    start = block * CURVE_CHUNKS * CHUNK_FRAMES
     values = np.array(
-        curve(seed, (start + CONTROL_HOP * np.arange(points)) / SAMPLE_RATE)
+        curve(seed, control_times(block * CURVE_CHUNKS, chunks=CURVE_CHUNKS))
     )
     values.flags.writeable = False
     return values

@@ -42,7 +42,7 @@ from ..base import (
     chunk_rng,
 )
 from ..cache import SEGMENTS_KEPT, shared_cache
-from ..dsp import random_int8, rfft_freqs
+from ..dsp import frame_times, random_int8, rfft_freqs
 from ..events import wobble
 from ..spatial import MAX_ITD_FRAMES, azimuth_at, ear_weights, head_shadow
 
@@ -565,9 +565,7 @@ def _segment_frames(
     costs little more than one of a chunk's hundred) and kept, with the segment's plan
     (the next segment's sounds start after the last frame).
     """
-    first = segment * SEGMENT_S * CHUNK_FRAMES
-    starts = first + HOP * np.arange(SEGMENT_S * _CHUNK_HOPS)
-    t = np.asarray((starts + FRAME_LEN / 2) / SAMPLE_RATE)
+    t = frame_times(segment * SEGMENT_S, HOP, overlap=OVERLAP, chunks=SEGMENT_S)
     plan = segment_plan(seed, segment)
     levels = envelopes(plan.events, t)
     tracks = formants(plan.knots, t)
